@@ -1,0 +1,354 @@
+/**
+ * Implicit-GEMM convolution kernels, register-blocked, no shared memory (the fastest form on the
+ * software adapter; see docs in README "Performance").
+ *
+ * Forward:      out[p, col] (=|+=) sum_tap sum_ci X[p + tap, ci] * W[tap, ci, col]  (+ bias[col])
+ * Filter grad:  dW[tap, ci, col] (=|+=) sum_p X[p + tap, ci] * G[p, col]
+ *
+ * p runs over the positions (b, y, x) of a strided NHWC map view; X is read at (b, y + dy, x + dx) and is
+ * zero outside the map (same padding). A plain GEMM is the one-tap case on a 1 x M map. Masked weights
+ * whose whole tap is zero are skipped by listing only the active taps.
+ *
+ * A thread owns TM positions and TN columns of every column block (one block for a plain convolution,
+ * four for an LSTM step whose columns are the gates [o, f, i, g] of the same channels), so fused
+ * epilogues see all gates of a channel in registers.
+ */
+import { Offset, offsetAligned, offsetExpr, STEP_UNIFORM, u } from "./common.ts";
+
+export interface Tiles {
+  tm: number;
+  tn: number;
+  wgx: number;
+  wgy: number;
+}
+
+/** A strided NHWC view: element (b, y, x, c) lives at offset + z*sZ + b*sB + y*sY + x*sX + c. */
+export interface MapView {
+  sB: number;
+  sY: number;
+  sX: number;
+  offset: Offset;
+  sZ?: number;
+}
+
+/** A tap reads input (y + dy, x + dx) with weight block `w` (row block w*sTap of the weight matrix). */
+export interface Tap {
+  dy: number;
+  dx: number;
+  w: number;
+}
+
+export interface WeightView {
+  offset: Offset;
+  /** Elements between consecutive taps' weight blocks (usually cin * ld). */
+  sTap: number;
+  /** Elements between consecutive input channels' rows (usually the full column count). */
+  ld: number;
+  sZ?: number;
+}
+
+export interface BindingDecl {
+  name: string;
+  access: "read" | "read_write";
+  vec: boolean;
+}
+
+/** What a fused epilogue sees: row variables are `m{i}` (unclamped), `b{i}`, `y{i}`, `x{i}`, `ok{i}`. */
+export interface EpilogueContext {
+  tm: number;
+  tn: number;
+  vec: boolean;
+  blocks: number[];
+  /** Accumulator for row i, column j (vec4 index j in vec mode) of block k. */
+  acc(k: number, i: number, j: number): string;
+  /** Column (element index, or vec4 index in vec mode) of slot j, not including the block offset. */
+  col(j: number): string;
+  /** Guard expression that column slot j is inside n. */
+  colOk(j: number): string;
+}
+
+export interface Epilogue {
+  bindings: BindingDecl[];
+  code(ctx: EpilogueContext): string;
+  /** True when the code reads `step.t`. */
+  usesStep?: boolean;
+}
+
+export interface ConvSpec {
+  label: string;
+  batch: number;
+  height: number;
+  width: number;
+  cin: number;
+  /** Columns per block. */
+  n: number;
+  blocks?: number[];
+  taps: Tap[];
+  input: MapView;
+  weight: WeightView;
+  /** Output view for the default epilogue (ignored with a custom epilogue). */
+  output?: MapView;
+  bias?: { offset: Offset; sZ?: number };
+  accumulate?: boolean;
+  z?: number;
+  tiles: Tiles;
+  epilogue?: Epilogue;
+}
+
+export interface Kernel {
+  code: string;
+  bindings: string[];
+  workgroups: [number, number, number];
+  usesStep: boolean;
+}
+
+function viewAligned(v: MapView | undefined): boolean {
+  if (!v) return true;
+  return v.sB % 4 === 0 && v.sY % 4 === 0 && v.sX % 4 === 0 && (v.sZ ?? 0) % 4 === 0 && offsetAligned(v.offset, 4);
+}
+
+function usesStepOffset(...offs: (Offset | undefined)[]): boolean {
+  return offs.some((o) => o?.perStep);
+}
+
+function decl(binding: number, b: BindingDecl): string {
+  const t = b.vec ? "vec4f" : "f32";
+  return `@group(0) @binding(${binding}) var<storage, ${b.access}> ${b.name}: array<${t}>;`;
+}
+
+/** Columns (n, blocks) are vectorised when every block and stride keeps vec4 alignment. */
+function columnsVectorisable(spec: { n: number; blocks?: number[]; tiles: Tiles }, views: MapView[], w?: WeightView) {
+  const blocks = spec.blocks ?? [0];
+  return spec.n % 4 === 0 && spec.tiles.tn % 4 === 0 && blocks.every((b) => b % 4 === 0) &&
+    views.every(viewAligned) &&
+    (!w || (w.ld % 4 === 0 && w.sTap % 4 === 0 && (w.sZ ?? 0) % 4 === 0 && offsetAligned(w.offset, 4)));
+}
+
+/** Generates the forward implicit-GEMM kernel. */
+export function convForward(spec: ConvSpec): Kernel {
+  const { tm, tn, wgx, wgy } = spec.tiles;
+  const blocks = spec.blocks ?? [0];
+  const H = spec.height, Wd = spec.width, M = spec.batch * H * Wd, N = spec.n, CIN = spec.cin;
+  if (spec.taps.length === 0) throw new Error(`${spec.label}: no taps`);
+  const outViews = spec.epilogue ? [] : [spec.output!];
+  const vecN = columnsVectorisable(spec, outViews, spec.weight);
+  const vecA = CIN % 4 === 0 && viewAligned(spec.input);
+  const V = vecN ? tn / 4 : tn; // column slots per block
+  const NV = vecN ? N / 4 : N; // columns in slot units
+  const KK = vecA ? 4 : 1;
+
+  const bindings: BindingDecl[] = [
+    { name: "X", access: "read", vec: vecA },
+    { name: "W", access: "read", vec: vecN },
+  ];
+  if (spec.bias) bindings.push({ name: "BIAS", access: "read", vec: vecN });
+  if (spec.epilogue) bindings.push(...spec.epilogue.bindings);
+  else bindings.push({ name: "OUT", access: "read_write", vec: vecN });
+  const usesStep = usesStepOffset(
+    spec.input.offset,
+    spec.weight.offset,
+    spec.output?.offset,
+    spec.bias?.offset,
+  ) || (spec.epilogue?.usesStep ?? false);
+
+  const inp = spec.input, w = spec.weight;
+  const dA = vecA ? 4 : 1, dN = vecN ? 4 : 1;
+  const L: string[] = [];
+  bindings.forEach((b, i) => L.push(decl(i, b)));
+  if (usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${bindings.length}) var<uniform> step: Step;`);
+  const tapList = spec.taps.map((t) => `vec3i(${t.dy}, ${t.dx}, ${t.w})`).join(", ");
+  L.push(`const TAPS = array<vec3i, ${spec.taps.length}>(${tapList});`);
+  L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
+  L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
+  L.push(`  let z = wid.z;`);
+  L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
+  L.push(`  let c0 = (wid.x * ${u(wgx)} + lid.x) * ${u(V)};`);
+  L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
+  L.push(`  let wbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
+  for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j)}, ${u(NV - 1)});`);
+  for (let i = 0; i < tm; i++) {
+    L.push(`  let m${i} = r0 + ${u(i)}; let mm${i} = min(m${i}, ${u(M - 1)});`);
+    L.push(`  let b${i} = mm${i} / ${u(H * Wd)}; let y${i} = (mm${i} / ${u(Wd)}) % ${u(H)}; ` +
+      `let x${i} = mm${i} % ${u(Wd)}; let ok${i} = m${i} < ${u(M)};`);
+  }
+  const zero = vecN ? "vec4f()" : "0.0";
+  for (let k = 0; k < blocks.length; k++) {
+    for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var a${k}_${i}_${j} = ${zero};`);
+  }
+  L.push(`  for (var t = 0u; t < ${u(spec.taps.length)}; t++) {`);
+  L.push(`    let tap = TAPS[t];`);
+  L.push(`    let wt = wbase + u32(tap.z) * ${u(w.sTap)};`);
+  for (let i = 0; i < tm; i++) {
+    L.push(`    let yy${i} = i32(y${i}) + tap.x; let xx${i} = i32(x${i}) + tap.y;`);
+    L.push(`    let in${i} = yy${i} >= 0 && yy${i} < ${H} && xx${i} >= 0 && xx${i} < ${Wd};`);
+    L.push(`    let xb${i} = select(0u, (xbase + b${i} * ${u(inp.sB)} + u32(yy${i}) * ${u(inp.sY)} + ` +
+      `u32(xx${i}) * ${u(inp.sX)}) / ${u(dA)}, in${i});`);
+  }
+  L.push(`    for (var ci = 0u; ci < ${u(CIN / KK)}; ci++) {`);
+  const aZero = vecA ? "vec4f()" : "0.0";
+  for (let i = 0; i < tm; i++) L.push(`      let x${i}v = select(${aZero}, X[xb${i} + ci], in${i});`);
+  for (let kk = 0; kk < KK; kk++) {
+    L.push(`      let wr${kk} = (wt + (ci * ${u(KK)} + ${u(kk)}) * ${u(w.ld)}) / ${u(dN)};`);
+    for (let k = 0; k < blocks.length; k++) {
+      for (let j = 0; j < V; j++) {
+        L.push(`      let w${k}_${j} = W[wr${kk} + ${u(blocks[k] / dN)} + cv${j}];`);
+      }
+      for (let i = 0; i < tm; i++) {
+        const a = vecA ? `x${i}v[${kk}]` : `x${i}v`;
+        const av = vecN ? `vec4f(${a})` : a;
+        for (let j = 0; j < V; j++) L.push(`      a${k}_${i}_${j} = fma(${av}, w${k}_${j}, a${k}_${i}_${j});`);
+      }
+    }
+  }
+  L.push(`    }`);
+  L.push(`  }`);
+  const ctx: EpilogueContext = {
+    tm,
+    tn,
+    vec: vecN,
+    blocks,
+    acc: (k, i, j) => `a${k}_${i}_${j}`,
+    col: (j) => `(c0 + ${u(j)})`,
+    colOk: (j) => `(c0 + ${u(j)} < ${u(NV)})`,
+  };
+  if (spec.epilogue) {
+    L.push(spec.epilogue.code(ctx));
+  } else {
+    L.push(defaultStore(spec, ctx));
+  }
+  L.push(`}`);
+  const workgroups: [number, number, number] = [
+    Math.ceil(NV / (wgx * V)),
+    Math.ceil(M / (wgy * tm)),
+    spec.z ?? 1,
+  ];
+  return { code: L.join("\n"), bindings: bindings.map((b) => b.name), workgroups, usesStep };
+}
+
+function defaultStore(spec: ConvSpec, ctx: EpilogueContext): string {
+  const o = spec.output!;
+  const dN = ctx.vec ? 4 : 1;
+  const V = ctx.vec ? ctx.tn / 4 : ctx.tn;
+  const L: string[] = [];
+  L.push(`  let obase = ${offsetExpr(o.offset)} + z * ${u(o.sZ ?? 0)};`);
+  if (spec.bias) L.push(`  let bbase = (${offsetExpr(spec.bias.offset)} + z * ${u(spec.bias.sZ ?? 0)}) / ${u(dN)};`);
+  for (let i = 0; i < ctx.tm; i++) {
+    L.push(`  if (ok${i}) {`);
+    L.push(`    let o${i} = (obase + b${i} * ${u(o.sB)} + y${i} * ${u(o.sY)} + x${i} * ${u(o.sX)}) / ${u(dN)};`);
+    for (let k = 0; k < ctx.blocks.length; k++) {
+      for (let j = 0; j < V; j++) {
+        const col = `${ctx.col(j)} + ${u(ctx.blocks[k] / dN)}`;
+        let v = ctx.acc(k, i, j);
+        if (spec.bias) v = `${v} + BIAS[bbase + ${col}]`;
+        if (spec.accumulate) v = `${v} + OUT[o${i} + ${col}]`;
+        L.push(`    if ${ctx.colOk(j)} { OUT[o${i} + ${col}] = ${v}; }`);
+      }
+    }
+    L.push(`  }`);
+  }
+  return L.join("\n");
+}
+
+export interface FilterGradSpec {
+  label: string;
+  batch: number;
+  height: number;
+  width: number;
+  cin: number;
+  n: number;
+  taps: Tap[];
+  input: MapView;
+  /** The output gradient G[p, col], a map view over the same positions. */
+  grad: MapView;
+  /** Where dW[tap.w, ci, col] goes. */
+  weight: WeightView;
+  accumulate?: boolean;
+  z?: number;
+  tiles: Tiles;
+}
+
+/**
+ * Generates the filter-gradient kernel: rows are (tap, ci), columns are output channels, and the
+ * reduction runs over every position of the map in a fixed order (deterministic).
+ */
+export function convFilterGrad(spec: FilterGradSpec): Kernel {
+  const { tm, tn, wgx, wgy } = spec.tiles;
+  const H = spec.height, Wd = spec.width, CIN = spec.cin, N = spec.n, T = spec.taps.length;
+  const M = T * CIN;
+  const vecN = columnsVectorisable(spec, [spec.grad], spec.weight);
+  // Rows in groups of four consecutive channels of one tap: one vec4 load serves four rows.
+  const vecA = CIN % 4 === 0 && tm % 4 === 0 && viewAligned(spec.input);
+  const V = vecN ? tn / 4 : tn;
+  const NV = vecN ? N / 4 : N;
+  const dN = vecN ? 4 : 1;
+  const groups = vecA ? tm / 4 : tm;
+  const bindings: BindingDecl[] = [
+    { name: "X", access: "read", vec: vecA },
+    { name: "G", access: "read", vec: vecN },
+    { name: "DW", access: "read_write", vec: vecN },
+  ];
+  const usesStep = usesStepOffset(spec.input.offset, spec.grad.offset, spec.weight.offset);
+  const inp = spec.input, g = spec.grad, w = spec.weight;
+  const L: string[] = [];
+  bindings.forEach((b, i) => L.push(decl(i, b)));
+  if (usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${bindings.length}) var<uniform> step: Step;`);
+  const tapList = spec.taps.map((t) => `vec3i(${t.dy}, ${t.dx}, ${t.w})`).join(", ");
+  L.push(`const TAPS = array<vec3i, ${T}>(${tapList});`);
+  L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
+  L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
+  L.push(`  let z = wid.z;`);
+  L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
+  L.push(`  let c0 = (wid.x * ${u(wgx)} + lid.x) * ${u(V)};`);
+  L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
+  L.push(`  let gbase = ${offsetExpr(g.offset)} + z * ${u(g.sZ ?? 0)};`);
+  for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j)}, ${u(NV - 1)});`);
+  const rowsPer = vecA ? 4 : 1;
+  for (let q = 0; q < groups; q++) {
+    L.push(`  let mm${q} = min(r0 + ${u(q * rowsPer)}, ${u(M - 1)});`);
+    L.push(`  let tap${q} = TAPS[mm${q} / ${u(CIN)}]; let ci${q} = mm${q} % ${u(CIN)};`);
+  }
+  const zero = vecN ? "vec4f()" : "0.0";
+  for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var a${i}_${j} = ${zero};`);
+  L.push(`  for (var b = 0u; b < ${u(spec.batch)}; b++) {`);
+  L.push(`  for (var y = 0u; y < ${u(H)}; y++) {`);
+  for (let q = 0; q < groups; q++) {
+    L.push(`    let yy${q} = i32(y) + tap${q}.x;`);
+    L.push(`    let iny${q} = yy${q} >= 0 && yy${q} < ${H};`);
+    L.push(`    let xr${q} = xbase + b * ${u(inp.sB)} + u32(max(yy${q}, 0)) * ${u(inp.sY)} + ci${q};`);
+  }
+  L.push(`    let gr = gbase + b * ${u(g.sB)} + y * ${u(g.sY)};`);
+  L.push(`    for (var x = 0u; x < ${u(Wd)}; x++) {`);
+  const aZero = vecA ? "vec4f()" : "0.0";
+  const dA = vecA ? 4 : 1;
+  for (let q = 0; q < groups; q++) {
+    L.push(`      let xx${q} = i32(x) + tap${q}.y;`);
+    L.push(`      let in${q} = iny${q} && xx${q} >= 0 && xx${q} < ${Wd};`);
+    L.push(`      let xv${q} = select(${aZero}, X[select(0u, (xr${q} + u32(xx${q}) * ${u(inp.sX)}) / ${u(dA)}, ` +
+      `in${q})], in${q});`);
+  }
+  L.push(`      let gi = (gr + x * ${u(g.sX)}) / ${u(dN)};`);
+  for (let j = 0; j < V; j++) L.push(`      let g${j} = G[gi + cv${j}];`);
+  for (let i = 0; i < tm; i++) {
+    const q = vecA ? Math.floor(i / 4) : i;
+    const a = vecA ? `xv${q}[${i % 4}]` : `xv${q}`;
+    const av = vecN ? `vec4f(${a})` : a;
+    for (let j = 0; j < V; j++) L.push(`      a${i}_${j} = fma(${av}, g${j}, a${i}_${j});`);
+  }
+  L.push(`    }`);
+  L.push(`  }`);
+  L.push(`  }`);
+  L.push(`  let dwbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
+  for (let i = 0; i < tm; i++) {
+    L.push(`  if (r0 + ${u(i)} < ${u(M)}) {`);
+    L.push(`    let tp = TAPS[(r0 + ${u(i)}) / ${u(CIN)}];`);
+    L.push(`    let o = (dwbase + u32(tp.z) * ${u(w.sTap)} + ((r0 + ${u(i)}) % ${u(CIN)}) * ${u(w.ld)}) / ${u(dN)};`);
+    for (let j = 0; j < V; j++) {
+      const v = spec.accumulate ? `a${i}_${j} + DW[o + c0 + ${u(j)}]` : `a${i}_${j}`;
+      L.push(`    if (c0 + ${u(j)} < ${u(NV)}) { DW[o + c0 + ${u(j)}] = ${v}; }`);
+    }
+    L.push(`  }`);
+  }
+  L.push(`}`);
+  const workgroups: [number, number, number] = [Math.ceil(NV / (wgx * V)), Math.ceil(M / (wgy * tm)), spec.z ?? 1];
+  return { code: L.join("\n"), bindings: bindings.map((b) => b.name), workgroups, usesStep };
+}
