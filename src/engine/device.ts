@@ -79,7 +79,7 @@ export class Gpu {
     return this.summary.fallback;
   }
 
-  hasFeature(name: string): boolean {
+  hasFeature(name: GPUFeatureName): boolean {
     return this.device.features.has(name);
   }
 
@@ -101,7 +101,11 @@ export class Gpu {
     let p = this.pipelines.get(code);
     if (!p) {
       const module = this.device.createShaderModule({ label, code });
-      p = this.device.createComputePipeline({ label, layout: "auto", compute: { module, entryPoint: "main" } });
+      p = this.device.createComputePipeline({
+        label,
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+      });
       this.pipelines.set(code, p);
     }
     return p;
@@ -127,8 +131,12 @@ export class Gpu {
     const slot = Math.max(256, this.limits.minUniformBufferOffsetAlignment);
     if (!Number.isInteger(t) || t < 0 || t >= MAX_STEPS) throw new GpuError(`step index ${t} out of range`);
     if (!this.stepUniforms) {
-      this.stepUniforms = this.createBuffer("step indices", slot * MAX_STEPS, GPUBufferUsage.UNIFORM |
-        GPUBufferUsage.COPY_DST);
+      this.stepUniforms = this.createBuffer(
+        "step indices",
+        slot * MAX_STEPS,
+        GPUBufferUsage.UNIFORM |
+          GPUBufferUsage.COPY_DST,
+      );
       const data = new Uint32Array((slot / 4) * MAX_STEPS);
       for (let i = 0; i < MAX_STEPS; i++) data[(i * slot) / 4] = i;
       this.device.queue.writeBuffer(this.stepUniforms, 0, data);

@@ -1,7 +1,6 @@
 /**
- * Tensors are views into arena slabs: f32 (or u32) arrays laid out NHWC, with static shapes. All of a
- * model's tensors are carved out of a few large buffers when the model is built; nothing is allocated
- * while it trains.
+ * Tensors: f32 (or u32) arrays laid out NHWC, with static shapes. All of a model's tensors are created
+ * when the model is built; nothing is allocated while it trains.
  */
 import { Gpu, GpuError } from "./device.ts";
 
@@ -34,7 +33,9 @@ export class Tensor {
   reshape(shape: readonly number[], label = this.label): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
     if (size !== this.size) {
-      throw new GpuError(`reshape ${this.label}: [${this.shape}] has ${this.size} elements, [${shape}] ${size}`);
+      throw new GpuError(
+        `reshape ${this.label}: [${this.shape}] has ${this.size} elements, [${shape}] ${size}`,
+      );
     }
     return new Tensor(this.gpu, label, shape, this.buffer, this.offset, this.dtype);
   }
@@ -44,7 +45,7 @@ export class Tensor {
     if (data.length !== this.size) {
       throw new GpuError(`write ${this.label}: got ${data.length} values for shape [${this.shape}]`);
     }
-    this.gpu.device.queue.writeBuffer(this.buffer, this.offset, data.buffer, data.byteOffset, data.byteLength);
+    this.gpu.device.queue.writeBuffer(this.buffer, this.offset, data as Float32Array<ArrayBuffer>);
   }
 
   /** Reads the tensor back (creates a staging buffer: for tests, checkpoints and evaluation summaries). */
@@ -75,46 +76,42 @@ async function readBytes(gpu: Gpu, src: GPUBuffer, offset: number, size: number,
 }
 
 /**
- * Sub-allocates tensors from large slabs. Offsets honour the storage-binding alignment; a tensor larger
- * than the binding limit is refused with a message naming it, since no kernel could bind it.
+ * Owns every buffer of one model. Each tensor gets its own buffer, created when the model is built:
+ * WebGPU forbids binding one buffer both read-only and writable in a dispatch, so tensors that share a
+ * buffer could not be read by one kernel while another part is written. A tensor larger than the
+ * storage-binding limit is refused with a message naming it, since no kernel could bind it.
  */
 export class Arena {
-  private slabs: { buffer: GPUBuffer; used: number; size: number }[] = [];
-  private readonly slabSize: number;
-  private readonly align: number;
+  private buffers: GPUBuffer[] = [];
   bytes = 0;
 
-  constructor(readonly gpu: Gpu, readonly label: string, slabBytes = 256 << 20) {
-    this.slabSize = Math.min(slabBytes, gpu.limits.maxBufferSize);
-    this.align = Math.max(256, gpu.limits.minStorageBufferOffsetAlignment);
-  }
+  constructor(readonly gpu: Gpu, readonly label: string) {}
 
   alloc(label: string, shape: readonly number[], dtype: DType = "f32"): Tensor {
     for (const d of shape) {
       if (!Number.isInteger(d) || d <= 0) throw new GpuError(`${label}: invalid shape [${shape}]`);
     }
-    const bytes = Math.max(4, shape.reduce((a, b) => a * b, 1) * 4);
+    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
     const limit = this.gpu.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
       throw new GpuError(
         `${label}: tensor [${shape}] needs ${bytes} bytes, over this adapter's storage binding limit ${limit}`,
       );
     }
-    const need = Math.ceil(bytes / this.align) * this.align;
-    let slab = this.slabs.find((s) => s.size - s.used >= need);
-    if (!slab) {
-      const size = Math.max(need, this.slabSize);
-      slab = { buffer: this.gpu.createBuffer(`${this.label} slab ${this.slabs.length}`, size, USAGE), used: 0, size };
-      this.slabs.push(slab);
-    }
-    const t = new Tensor(this.gpu, label, shape, slab.buffer, slab.used, dtype);
-    slab.used += need;
-    this.bytes += need;
-    return t;
+    const size = Math.ceil(bytes / 16) * 16;
+    const buffer = this.gpu.createBuffer(label, size, USAGE);
+    this.buffers.push(buffer);
+    this.bytes += size;
+    return new Tensor(this.gpu, label, shape, buffer, 0, dtype);
+  }
+
+  /** Wraps an existing buffer region (the parameter store's flat buffers) as a tensor. */
+  view(label: string, shape: readonly number[], buffer: GPUBuffer, offset: number): Tensor {
+    return new Tensor(this.gpu, label, shape, buffer, offset);
   }
 
   destroy(): void {
-    for (const s of this.slabs) s.buffer.destroy();
-    this.slabs = [];
+    for (const b of this.buffers) b.destroy();
+    this.buffers = [];
   }
 }

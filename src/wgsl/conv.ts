@@ -104,7 +104,8 @@ export interface Kernel {
 
 function viewAligned(v: MapView | undefined): boolean {
   if (!v) return true;
-  return v.sB % 4 === 0 && v.sY % 4 === 0 && v.sX % 4 === 0 && (v.sZ ?? 0) % 4 === 0 && offsetAligned(v.offset, 4);
+  return v.sB % 4 === 0 && v.sY % 4 === 0 && v.sX % 4 === 0 && (v.sZ ?? 0) % 4 === 0 &&
+    offsetAligned(v.offset, 4);
 }
 
 function usesStepOffset(...offs: (Offset | undefined)[]): boolean {
@@ -117,7 +118,11 @@ function decl(binding: number, b: BindingDecl): string {
 }
 
 /** Columns (n, blocks) are vectorised when every block and stride keeps vec4 alignment. */
-function columnsVectorisable(spec: { n: number; blocks?: number[]; tiles: Tiles }, views: MapView[], w?: WeightView) {
+function columnsVectorisable(
+  spec: { n: number; blocks?: number[]; tiles: Tiles },
+  views: MapView[],
+  w?: WeightView,
+) {
   const blocks = spec.blocks ?? [0];
   return spec.n % 4 === 0 && spec.tiles.tn % 4 === 0 && blocks.every((b) => b % 4 === 0) &&
     views.every(viewAligned) &&
@@ -168,8 +173,10 @@ export function convForward(spec: ConvSpec): Kernel {
   for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j)}, ${u(NV - 1)});`);
   for (let i = 0; i < tm; i++) {
     L.push(`  let m${i} = r0 + ${u(i)}; let mm${i} = min(m${i}, ${u(M - 1)});`);
-    L.push(`  let b${i} = mm${i} / ${u(H * Wd)}; let y${i} = (mm${i} / ${u(Wd)}) % ${u(H)}; ` +
-      `let x${i} = mm${i} % ${u(Wd)}; let ok${i} = m${i} < ${u(M)};`);
+    L.push(
+      `  let b${i} = mm${i} / ${u(H * Wd)}; let y${i} = (mm${i} / ${u(Wd)}) % ${u(H)}; ` +
+        `let x${i} = mm${i} % ${u(Wd)}; let ok${i} = m${i} < ${u(M)};`,
+    );
   }
   const zero = vecN ? "vec4f()" : "0.0";
   for (let k = 0; k < blocks.length; k++) {
@@ -181,8 +188,10 @@ export function convForward(spec: ConvSpec): Kernel {
   for (let i = 0; i < tm; i++) {
     L.push(`    let yy${i} = i32(y${i}) + tap.x; let xx${i} = i32(x${i}) + tap.y;`);
     L.push(`    let in${i} = yy${i} >= 0 && yy${i} < ${H} && xx${i} >= 0 && xx${i} < ${Wd};`);
-    L.push(`    let xb${i} = select(0u, (xbase + b${i} * ${u(inp.sB)} + u32(yy${i}) * ${u(inp.sY)} + ` +
-      `u32(xx${i}) * ${u(inp.sX)}) / ${u(dA)}, in${i});`);
+    L.push(
+      `    let xb${i} = select(0u, (xbase + b${i} * ${u(inp.sB)} + u32(yy${i}) * ${u(inp.sY)} + ` +
+        `u32(xx${i}) * ${u(inp.sX)}) / ${u(dA)}, in${i});`,
+    );
   }
   L.push(`    for (var ci = 0u; ci < ${u(CIN / KK)}; ci++) {`);
   const aZero = vecA ? "vec4f()" : "0.0";
@@ -191,12 +200,14 @@ export function convForward(spec: ConvSpec): Kernel {
     L.push(`      let wr${kk} = (wt + (ci * ${u(KK)} + ${u(kk)}) * ${u(w.ld)}) / ${u(dN)};`);
     for (let k = 0; k < blocks.length; k++) {
       for (let j = 0; j < V; j++) {
-        L.push(`      let w${k}_${j} = W[wr${kk} + ${u(blocks[k] / dN)} + cv${j}];`);
+        L.push(`      let w${kk}_${k}_${j} = W[wr${kk} + ${u(blocks[k] / dN)} + cv${j}];`);
       }
       for (let i = 0; i < tm; i++) {
         const a = vecA ? `x${i}v[${kk}]` : `x${i}v`;
         const av = vecN ? `vec4f(${a})` : a;
-        for (let j = 0; j < V; j++) L.push(`      a${k}_${i}_${j} = fma(${av}, w${k}_${j}, a${k}_${i}_${j});`);
+        for (let j = 0; j < V; j++) {
+          L.push(`      a${k}_${i}_${j} = fma(${av}, w${kk}_${k}_${j}, a${k}_${i}_${j});`);
+        }
       }
     }
   }
@@ -231,10 +242,14 @@ function defaultStore(spec: ConvSpec, ctx: EpilogueContext): string {
   const V = ctx.vec ? ctx.tn / 4 : ctx.tn;
   const L: string[] = [];
   L.push(`  let obase = ${offsetExpr(o.offset)} + z * ${u(o.sZ ?? 0)};`);
-  if (spec.bias) L.push(`  let bbase = (${offsetExpr(spec.bias.offset)} + z * ${u(spec.bias.sZ ?? 0)}) / ${u(dN)};`);
+  if (spec.bias) {
+    L.push(`  let bbase = (${offsetExpr(spec.bias.offset)} + z * ${u(spec.bias.sZ ?? 0)}) / ${u(dN)};`);
+  }
   for (let i = 0; i < ctx.tm; i++) {
     L.push(`  if (ok${i}) {`);
-    L.push(`    let o${i} = (obase + b${i} * ${u(o.sB)} + y${i} * ${u(o.sY)} + x${i} * ${u(o.sX)}) / ${u(dN)};`);
+    L.push(
+      `    let o${i} = (obase + b${i} * ${u(o.sB)} + y${i} * ${u(o.sY)} + x${i} * ${u(o.sX)}) / ${u(dN)};`,
+    );
     for (let k = 0; k < ctx.blocks.length; k++) {
       for (let j = 0; j < V; j++) {
         const col = `${ctx.col(j)} + ${u(ctx.blocks[k] / dN)}`;
@@ -317,22 +332,31 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
     L.push(`    let xr${q} = xbase + b * ${u(inp.sB)} + u32(max(yy${q}, 0)) * ${u(inp.sY)} + ci${q};`);
   }
   L.push(`    let gr = gbase + b * ${u(g.sB)} + y * ${u(g.sY)};`);
-  L.push(`    for (var x = 0u; x < ${u(Wd)}; x++) {`);
+  // Unrolling positions amortises the loop and bounds arithmetic over more FMAs.
+  const unroll = [4, 2, 1].find((k) => Wd % k === 0)!;
+  L.push(`    for (var x0 = 0u; x0 < ${u(Wd)}; x0 += ${u(unroll)}) {`);
   const aZero = vecA ? "vec4f()" : "0.0";
   const dA = vecA ? 4 : 1;
-  for (let q = 0; q < groups; q++) {
-    L.push(`      let xx${q} = i32(x) + tap${q}.y;`);
-    L.push(`      let in${q} = iny${q} && xx${q} >= 0 && xx${q} < ${Wd};`);
-    L.push(`      let xv${q} = select(${aZero}, X[select(0u, (xr${q} + u32(xx${q}) * ${u(inp.sX)}) / ${u(dA)}, ` +
-      `in${q})], in${q});`);
-  }
-  L.push(`      let gi = (gr + x * ${u(g.sX)}) / ${u(dN)};`);
-  for (let j = 0; j < V; j++) L.push(`      let g${j} = G[gi + cv${j}];`);
-  for (let i = 0; i < tm; i++) {
-    const q = vecA ? Math.floor(i / 4) : i;
-    const a = vecA ? `xv${q}[${i % 4}]` : `xv${q}`;
-    const av = vecN ? `vec4f(${a})` : a;
-    for (let j = 0; j < V; j++) L.push(`      a${i}_${j} = fma(${av}, g${j}, a${i}_${j});`);
+  for (let s = 0; s < unroll; s++) {
+    L.push(`      let x${s} = x0 + ${u(s)};`);
+    for (let q = 0; q < groups; q++) {
+      L.push(`      let xx${s}_${q} = i32(x${s}) + tap${q}.y;`);
+      L.push(`      let in${s}_${q} = iny${q} && xx${s}_${q} >= 0 && xx${s}_${q} < ${Wd};`);
+      L.push(
+        `      let xv${s}_${q} = select(${aZero}, X[select(0u, (xr${q} + u32(xx${s}_${q}) * ${
+          u(inp.sX)
+        }) / ` +
+          `${u(dA)}, in${s}_${q})], in${s}_${q});`,
+      );
+    }
+    L.push(`      let gi${s} = (gr + x${s} * ${u(g.sX)}) / ${u(dN)};`);
+    for (let j = 0; j < V; j++) L.push(`      let g${s}_${j} = G[gi${s} + cv${j}];`);
+    for (let i = 0; i < tm; i++) {
+      const q = vecA ? Math.floor(i / 4) : i;
+      const a = vecA ? `xv${s}_${q}[${i % 4}]` : `xv${s}_${q}`;
+      const av = vecN ? `vec4f(${a})` : a;
+      for (let j = 0; j < V; j++) L.push(`      a${i}_${j} = fma(${av}, g${s}_${j}, a${i}_${j});`);
+    }
   }
   L.push(`    }`);
   L.push(`  }`);
@@ -341,7 +365,11 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   for (let i = 0; i < tm; i++) {
     L.push(`  if (r0 + ${u(i)} < ${u(M)}) {`);
     L.push(`    let tp = TAPS[(r0 + ${u(i)}) / ${u(CIN)}];`);
-    L.push(`    let o = (dwbase + u32(tp.z) * ${u(w.sTap)} + ((r0 + ${u(i)}) % ${u(CIN)}) * ${u(w.ld)}) / ${u(dN)};`);
+    L.push(
+      `    let o = (dwbase + u32(tp.z) * ${u(w.sTap)} + ((r0 + ${u(i)}) % ${u(CIN)}) * ${u(w.ld)}) / ${
+        u(dN)
+      };`,
+    );
     for (let j = 0; j < V; j++) {
       const v = spec.accumulate ? `a${i}_${j} + DW[o + c0 + ${u(j)}]` : `a${i}_${j}`;
       L.push(`    if (c0 + ${u(j)} < ${u(NV)}) { DW[o + c0 + ${u(j)}] = ${v}; }`);
@@ -349,6 +377,10 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
     L.push(`  }`);
   }
   L.push(`}`);
-  const workgroups: [number, number, number] = [Math.ceil(NV / (wgx * V)), Math.ceil(M / (wgy * tm)), spec.z ?? 1];
+  const workgroups: [number, number, number] = [
+    Math.ceil(NV / (wgx * V)),
+    Math.ceil(M / (wgy * tm)),
+    spec.z ?? 1,
+  ];
   return { code: L.join("\n"), bindings: bindings.map((b) => b.name), workgroups, usesStep };
 }

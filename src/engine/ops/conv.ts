@@ -1,0 +1,133 @@
+/**
+ * k x k convolution (stride 1, same padding, NHWC) as an implicit GEMM, with optional bias and an
+ * optional mask. A mask is applied by zeroing weights (the optimizer keeps them zero); here it only
+ * decides which taps the kernel visits, so wholly masked taps cost nothing. A 1 x 1 convolution is a
+ * plain GEMM through the same kernel.
+ */
+import { GpuError } from "../device.ts";
+import type { Graph } from "../graph.ts";
+import type { Tensor } from "../tensor.ts";
+import { chooseTiles, profileFor } from "../tiles.ts";
+import { convFilterGrad, convForward, MapView, Tap } from "../../wgsl/conv.ts";
+import { transposeTaps } from "../../wgsl/layout.ts";
+import { columnSum } from "./reduce.ts";
+
+export interface ConvOptions {
+  bias?: Tensor;
+  /** 0/1 mask over the weight [KH, KW, Cin, Cout]: taps with no nonzero entry are skipped. */
+  mask?: Float32Array;
+}
+
+/** Contiguous NHWC view of a tensor of shape [B, H, W, C]. */
+export function nhwc(t: Tensor): MapView {
+  const [, h, w, c] = t.shape;
+  return { sB: h * w * c, sY: w * c, sX: c, offset: { c: 0 } };
+}
+
+/** The taps of a KH x KW kernel centred on the output pixel, minus those the mask zeroes entirely. */
+export function activeTaps(kh: number, kw: number, cin: number, cout: number, mask?: Float32Array): Tap[] {
+  const taps: Tap[] = [];
+  const cy = (kh - 1) / 2, cx = (kw - 1) / 2;
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const t = ky * kw + kx;
+      if (mask) {
+        const block = mask.subarray(t * cin * cout, (t + 1) * cin * cout);
+        if (!block.some((v) => v !== 0)) continue;
+      }
+      taps.push({ dy: ky - cy, dx: kx - cx, w: t });
+    }
+  }
+  return taps;
+}
+
+export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
+  const name = `conv2d ${w.label}`;
+  if (x.shape.length !== 4 || w.shape.length !== 4) {
+    throw new GpuError(
+      `${name}: expects x [B,H,W,Cin] and w [KH,KW,Cin,Cout], got [${x.shape}] and [${w.shape}]`,
+    );
+  }
+  const [B, H, W, C] = x.shape;
+  const [KH, KW, CI, CO] = w.shape;
+  if (CI !== C) {
+    throw new GpuError(`${name}: x has ${C} channels but w expects ${CI} ([${x.shape}] * [${w.shape}])`);
+  }
+  if (KH % 2 === 0 || KW % 2 === 0) {
+    throw new GpuError(`${name}: unsupported kernel size ${KH}x${KW} (odd sizes only, centred)`);
+  }
+  if (opts.bias && (opts.bias.shape.length !== 1 || opts.bias.shape[0] !== CO)) {
+    throw new GpuError(`${name}: bias shape [${opts.bias.shape}] does not match ${CO} output channels`);
+  }
+  if (opts.mask && opts.mask.length !== w.size) {
+    throw new GpuError(`${name}: mask has ${opts.mask.length} entries for weight [${w.shape}]`);
+  }
+  const taps = activeTaps(KH, KW, C, CO, opts.mask);
+  const y = g.alloc(`${name}.out`, [B, H, W, CO]);
+  const profile = profileFor(g.gpu);
+  const M = B * H * W;
+  const fwd = convForward({
+    label: name,
+    batch: B,
+    height: H,
+    width: W,
+    cin: C,
+    n: CO,
+    taps,
+    input: nhwc(x),
+    weight: { offset: { c: 0 }, sTap: C * CO, ld: CO },
+    output: nhwc(y),
+    bias: opts.bias ? { offset: { c: 0 } } : undefined,
+    tiles: chooseTiles(profile, M, CO),
+  });
+  g.dispatch(name, fwd, opts.bias ? { X: x, W: w, BIAS: opts.bias, OUT: y } : { X: x, W: w, OUT: y });
+  const inputs = opts.bias ? [x, w, opts.bias] : [x, w];
+  g.record(name, inputs, [y], () => {
+    const dy = g.gradOf(y)!;
+    const dx = g.gradSink(x);
+    if (dx) {
+      // dX[p, ci] = sum_t sum_co dY[p - d_t, co] * W[t, ci, co]: a forward conv with flipped taps over
+      // transposed weight blocks Wt[t, co, ci].
+      const wt = g.alloc(`${name}.wT`, [KH * KW, CO, C]);
+      g.dispatch(`${name} transpose`, transposeTaps(KH * KW, C, CO), { SRC: w, DST: wt });
+      const back = convForward({
+        label: `${name} dX`,
+        batch: B,
+        height: H,
+        width: W,
+        cin: CO,
+        n: C,
+        taps: taps.map((t) => ({ dy: -t.dy, dx: -t.dx, w: t.w })),
+        input: nhwc(dy),
+        weight: { offset: { c: 0 }, sTap: CO * C, ld: C },
+        output: nhwc(dx.grad),
+        accumulate: dx.accumulate,
+        tiles: chooseTiles(profile, M, C),
+      });
+      g.dispatch(`${name} dX`, back, { X: dy, W: wt, OUT: dx.grad });
+    }
+    const dw = g.gradSink(w);
+    if (dw) {
+      const k = convFilterGrad({
+        label: `${name} dW`,
+        batch: B,
+        height: H,
+        width: W,
+        cin: C,
+        n: CO,
+        taps,
+        input: nhwc(x),
+        grad: nhwc(dy),
+        weight: { offset: { c: 0 }, sTap: C * CO, ld: CO },
+        accumulate: dw.accumulate,
+        tiles: chooseTiles(profile, taps.length * C, CO),
+      });
+      g.dispatch(`${name} dW`, k, { X: x, G: dy, DW: dw.grad });
+    }
+    if (opts.bias) {
+      const db = g.gradSink(opts.bias);
+      if (db) columnSum(g, `${name} dBias`, dy, M, CO, db.grad, db.accumulate);
+    }
+  });
+  return y;
+}

@@ -1,0 +1,32 @@
+/** Deterministic sums recorded as ops (used by bias gradients and losses). */
+import type { Graph } from "../graph.ts";
+import type { Tensor } from "../tensor.ts";
+import { chunksOf, columnSumChunks, columnSumFinish, ColumnSumSpec } from "../../wgsl/reduce.ts";
+
+/** Rows per first-pass invocation: long enough to amortise, short enough to keep many invocations. */
+const CHUNK = 256;
+
+/**
+ * Records dispatches that write (or add, with `accumulate`) the column sums of `src` viewed as
+ * [rows, cols] into `dst` [cols]. Not differentiated: callers use it inside backward closures or on
+ * values that need no gradient.
+ */
+export function columnSum(
+  g: Graph,
+  label: string,
+  src: Tensor,
+  rows: number,
+  cols: number,
+  dst: Tensor,
+  accumulate: boolean,
+): void {
+  const spec: ColumnSumSpec = { rows, cols, chunk: CHUNK, accumulate };
+  const chunks = chunksOf(spec);
+  if (chunks === 1) {
+    g.dispatch(label, columnSumChunks(spec), { SRC: src, OUT: dst });
+    return;
+  }
+  const part = g.alloc(`${label}.partial`, [chunks, cols]);
+  g.dispatch(`${label} chunks`, columnSumChunks(spec), { SRC: src, OUT: part });
+  g.dispatch(`${label} finish`, columnSumFinish(spec), { PART: part, OUT: dst });
+}

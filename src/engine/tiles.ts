@@ -1,0 +1,40 @@
+/**
+ * Register-tile choice for the implicit-GEMM kernels, per adapter class and problem shape.
+ *
+ * On the software adapter each invocation is one SIMD lane of a CPU core, so large per-thread tiles
+ * (8 x 16, vec4 columns) and small workgroups win (measured in bench/kernels_bench.ts). On a real GPU,
+ * occupancy matters more than per-thread reuse, so tiles are smaller and workgroups larger; that profile
+ * follows common practice and has not been tuned on a GPU by this project yet.
+ */
+import type { Gpu } from "./device.ts";
+import type { Tiles } from "../wgsl/conv.ts";
+
+export interface TileProfile {
+  tm: number;
+  tnWide: number;
+  threads: number;
+}
+
+export const SOFTWARE_PROFILE: TileProfile = { tm: 8, tnWide: 16, threads: 32 };
+export const GPU_PROFILE: TileProfile = { tm: 4, tnWide: 8, threads: 128 };
+
+export function profileFor(gpu: Gpu): TileProfile {
+  return gpu.isFallback ? SOFTWARE_PROFILE : GPU_PROFILE;
+}
+
+function pow2Floor(x: number): number {
+  return 2 ** Math.floor(Math.log2(Math.max(1, x)));
+}
+
+/** Tiles for an M x N output (N counted per column block). */
+export function chooseTiles(profile: TileProfile, m: number, n: number): Tiles {
+  let tn: number;
+  if (n % 4 !== 0) tn = n === 1 ? 1 : 2;
+  else if (n >= 4 * profile.tnWide) tn = profile.tnWide;
+  else if (n >= 16) tn = 8;
+  else tn = 4;
+  const wgx = Math.min(pow2Floor(Math.ceil(n / tn)), 16, profile.threads);
+  const tm = m >= profile.tm * 4 ? profile.tm : Math.max(1, pow2Floor(m / 4));
+  const wgy = Math.max(1, Math.min(profile.threads / wgx, pow2Floor(Math.ceil(m / tm))));
+  return { tm, tn, wgx, wgy };
+}

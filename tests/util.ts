@@ -1,0 +1,79 @@
+/** Shared test helpers: seeded random data, error measures, finite differences, a shared GPU. */
+import { Gpu, openGpu } from "../src/engine/device.ts";
+import { Rng } from "../src/engine/rng.ts";
+
+let shared: Promise<Gpu> | null = null;
+
+/** One device for the whole test process (creating devices is slow on the software adapter). */
+export function testGpu(): Promise<Gpu> {
+  shared ??= openGpu();
+  return shared;
+}
+
+/** Uniform values in [-scale, scale], never all zero; seeded, so failures reproduce. */
+export function randomArray(n: number, seed: number, scale = 1): Float64Array {
+  const r = new Rng(seed, 7);
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = (r.uniform() * 2 - 1) * scale;
+  return a;
+}
+
+export function f32(a: Float64Array): Float32Array {
+  return Float32Array.from(a);
+}
+
+export function f64(a: Float32Array): Float64Array {
+  return Float64Array.from(a);
+}
+
+/** max |a - b| / max |b|: the relative error of `a` against the reference `b`. */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  if (den === 0) throw new Error("reference is all zeros: the comparison would prove nothing");
+  return num / den;
+}
+
+export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
+  const e = relError(a, b);
+  if (!(e < tol)) throw new Error(`${what}: relative error ${e.toExponential(3)} >= ${tol}`);
+}
+
+/**
+ * Central finite differences of a scalar function of `x` (float64), at `count` coordinates spread
+ * over the array; returns [indices, numeric gradients].
+ */
+export function numericGrad(
+  fn: () => number,
+  x: Float64Array,
+  count: number,
+  seed: number,
+  h = 1e-5,
+): [number[], number[]] {
+  const r = new Rng(seed, 11);
+  const idx: number[] = [], grads: number[] = [];
+  const n = Math.min(count, x.length);
+  const picked = new Set<number>();
+  while (picked.size < n) picked.add(Math.floor(r.uniform() * x.length));
+  for (const i of [...picked].sort((a, b) => a - b)) {
+    const old = x[i];
+    x[i] = old + h;
+    const up = fn();
+    x[i] = old - h;
+    const down = fn();
+    x[i] = old;
+    idx.push(i);
+    grads.push((up - down) / (2 * h));
+  }
+  return [idx, grads];
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
