@@ -1,6 +1,6 @@
 import { Graph } from "../src/engine/graph.ts";
 import { conv2d } from "../src/engine/ops/conv.ts";
-import { conv2dBackwardRef, conv2dRef, Shape4 } from "../src/engine/reference/conv.ts";
+import { conv2dBackwardRef, conv2dRef, type Shape4 } from "../src/engine/reference/conv.ts";
 import { channelGroups, convMask } from "../src/models/masks.ts";
 import { assertClose, dot, f32, f64, numericGrad, randomArray, testGpu } from "./util.ts";
 

@@ -1,5 +1,5 @@
 /** Shared test helpers: seeded random data, error measures, finite differences, a shared GPU. */
-import { Gpu, openGpu } from "../src/engine/device.ts";
+import { type Gpu, openGpu } from "../src/engine/device.ts";
 import { Rng } from "../src/engine/rng.ts";
 
 let shared: Promise<Gpu> | null = null;

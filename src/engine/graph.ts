@@ -10,8 +10,8 @@
  * Gradient accumulation needs no zeroing pass: the first backward kernel (in execution order) that
  * contributes to a tensor's gradient overwrites it, later ones add to it.
  */
-import { Gpu, GpuError } from "./device.ts";
-import { Arena, DType, Tensor } from "./tensor.ts";
+import { type Gpu, GpuError } from "./device.ts";
+import { Arena, type DType, Tensor } from "./tensor.ts";
 import type { Kernel } from "../wgsl/conv.ts";
 
 export interface Dispatch {

@@ -3,7 +3,7 @@
  * layout, so the optimizer updates every parameter in a few large dispatches and a checkpoint is one
  * read. A model declares all parameters first, then the store allocates and initialises them once.
  */
-import { Gpu, GpuError } from "./device.ts";
+import { type Gpu, GpuError } from "./device.ts";
 import { Rng } from "./rng.ts";
 import { Tensor } from "./tensor.ts";
 

@@ -2,7 +2,7 @@
  * Tensors: f32 (or u32) arrays laid out NHWC, with static shapes. All of a model's tensors are created
  * when the model is built; nothing is allocated while it trains.
  */
-import { Gpu, GpuError } from "./device.ts";
+import { type Gpu, GpuError } from "./device.ts";
 
 export type DType = "f32" | "u32";
 

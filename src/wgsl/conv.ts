@@ -13,7 +13,7 @@
  * four for an LSTM step whose columns are the gates [o, f, i, g] of the same channels), so fused
  * epilogues see all gates of a channel in registers.
  */
-import { Offset, offsetAligned, offsetExpr, STEP_UNIFORM, u } from "./common.ts";
+import { type Offset, offsetAligned, offsetExpr, STEP_UNIFORM, u } from "./common.ts";
 
 export interface Tiles {
   tm: number;

@@ -8,7 +8,7 @@ import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
 import { chooseTiles, profileFor } from "../tiles.ts";
-import { convFilterGrad, convForward, MapView, Tap } from "../../wgsl/conv.ts";
+import { convFilterGrad, convForward, type MapView, type Tap } from "../../wgsl/conv.ts";
 import { transposeTaps } from "../../wgsl/layout.ts";
 import { columnSum } from "./reduce.ts";
 

@@ -1,7 +1,7 @@
 /** Deterministic sums recorded as ops (used by bias gradients and losses). */
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
-import { chunksOf, columnSumChunks, columnSumFinish, ColumnSumSpec } from "../../wgsl/reduce.ts";
+import { chunksOf, columnSumChunks, columnSumFinish, type ColumnSumSpec } from "../../wgsl/reduce.ts";
 
 /** Rows per first-pass invocation: long enough to amortise, short enough to keep many invocations. */
 const CHUNK = 256;
