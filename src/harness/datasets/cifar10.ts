@@ -45,8 +45,10 @@ export async function loadCifar10(
   split: Cifar10Split,
   opts: Cifar10Options = {},
 ): Promise<ImageSet> {
+  if (!Object.hasOwn(BATCHES, split)) {
+    throw new DatasetError(`CIFAR-10: unknown split "${split}", expected train or test`);
+  }
   const stems = BATCHES[split];
-  if (!stems) throw new DatasetError(`CIFAR-10: unknown split "${split}", expected train or test`);
   const maxRecords = opts.maxRecords ?? Infinity;
   if (!(maxRecords >= 1) || (maxRecords !== Infinity && !Number.isInteger(maxRecords))) {
     throw new DatasetError(`${dir}: maxRecords must be a positive integer, got ${opts.maxRecords}`);
@@ -58,11 +60,10 @@ export async function loadCifar10(
   const paths = await findBatches(root, stems);
   const missing = stems.filter((_, i) => paths[i] === undefined);
   if (missing.length === stems.length || (missing.length > 0 && !allowSubset)) {
+    const hint = missing.length < stems.length ? " (pass allowSubset to load fewer)" : "";
+    const expected = stems.map((s) => `${s}.bin`).join(", ");
     throw new DatasetError(
-      `${root}: expected CIFAR-10 ${split} batches ${stems.map((s) => `${s}.bin`).join(", ")}, ` +
-        `missing ${missing.join(", ")}${
-          missing.length < stems.length ? " (pass allowSubset to load fewer)" : ""
-        }`,
+      `${root}: expected CIFAR-10 ${split} batches ${expected}, missing ${missing.join(", ")}${hint}`,
     );
   }
 

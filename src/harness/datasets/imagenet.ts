@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { compareNames, fingerprintMembers, type MemberDigest, sha256Hex } from "./fingerprint.ts";
 import { ByteBuilder, listFilesRecursive, oneLine, readWhole, statOrFail } from "./io.ts";
 import { planesToHwc } from "./layout.ts";
-import { type NpyArray, parseNpy } from "./npy.ts";
+import { formatShape, type NpyArray, parseNpy } from "./npy.ts";
 import { decodeRgbPng } from "./png.ts";
 import { listTar, readTarMember } from "./tar.ts";
 import { DatasetError, type ImageSet } from "./types.ts";
@@ -189,7 +189,7 @@ async function loadNpz(root: string, names: string[], size: number, limit: numbe
     if (data.descr !== "|u1" || data.shape.length !== 2 || data.shape[1] !== imageBytes) {
       throw new DatasetError(
         `${path} (data.npy): expected shape (N, ${imageBytes}) of '|u1' for ${size}x${size} RGB, ` +
-          `found (${data.shape.join(", ")}) of '${data.descr}'`,
+          `found ${formatShape(data.shape)} of '${data.descr}'`,
       );
     }
     const n = data.shape[0];
@@ -204,7 +204,7 @@ async function loadNpz(root: string, names: string[], size: number, limit: numbe
       const where = `${path} (labels.npy)`;
       labelParts.push(toUint16(parseNpy(labelsEntry.extract(), where), n, take, where));
     } else labelsComplete = false;
-    members.push({ name: basename(name), sha256: sha256Hex(bytes) });
+    members.push({ name, sha256: sha256Hex(bytes) });
     files.push(path);
     count += take;
   }
@@ -234,7 +234,7 @@ function toUint16(arr: NpyArray, n: number, take: number, where: string): Uint16
     throw new DatasetError(`${where}: ${msg}`);
   };
   if (arr.shape.length !== 1 || arr.shape[0] !== n) {
-    fail(`expected shape (${n},) to match data, found (${arr.shape.join(", ")})`);
+    fail(`expected shape (${n},) to match data, found ${formatShape(arr.shape)}`);
   }
   const match = arr.descr.match(/^[<|=]?([iu])([1248])$/);
   if (!match) return fail(`expected little-endian integer labels, found '${arr.descr}'`);

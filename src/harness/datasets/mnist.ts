@@ -42,10 +42,10 @@ export const MNIST_DEFAULT_DIR = fileURLToPath(new URL("../../../data/binarized_
  * @throws {DatasetError} on a missing, malformed, truncated or mismatching file.
  */
 export async function loadBinarizedMnist(split: MnistSplit, opts: MnistOptions = {}): Promise<ImageSet> {
-  const official = MNIST_OFFICIAL[split];
-  if (!official) {
+  if (!Object.hasOwn(MNIST_OFFICIAL, split)) {
     throw new DatasetError(`binarized MNIST: unknown split "${split}", expected train, valid or test`);
   }
+  const official = MNIST_OFFICIAL[split];
   const path = opts.file ?? await findSplitFile(opts.dir ?? MNIST_DEFAULT_DIR, split);
   const officialSplit = basename(path).match(/^binarized_mnist_(train|valid|test)\.amat(\.gz)?$/)?.[1];
   if (officialSplit !== undefined && officialSplit !== split) {

@@ -10,6 +10,11 @@ export interface NpyArray {
   data: Uint8Array;
 }
 
+/** A shape as numpy prints it: "(2, 3072)", "(5,)". */
+export function formatShape(shape: number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+}
+
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
 /**
@@ -55,7 +60,7 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   const data = bytes.subarray(headerStart + headerLength);
   if (data.length !== expected) {
     fail(
-      `expected ${expected} data bytes for shape (${shape.join(", ")}) of '${descr}', found ${data.length}`,
+      `expected ${expected} data bytes for shape ${formatShape(shape)} of '${descr}', found ${data.length}`,
     );
   }
   return { descr, shape, data };

@@ -74,7 +74,12 @@ export async function listTar(file: Deno.FsFile, path: string, size: number): Pr
   const members: TarMember[] = [];
   let longName: string | undefined;
   let offset = 0;
-  while (offset < size) {
+  while (true) {
+    // Requiring the end-of-archive marker catches a tar cut between two members, which would otherwise load
+    // as a silently smaller set.
+    if (offset >= size) {
+      throw new DatasetError(`${path}: truncated tar, no end-of-archive marker by byte ${size}`);
+    }
     const header = await readAt(file, offset, BLOCK);
     if (header.length < BLOCK) {
       throw new DatasetError(`${path}: truncated tar, header at byte ${offset} is cut short`);
