@@ -153,18 +153,21 @@ export class Gpu {
     d.pushErrorScope("internal");
     d.pushErrorScope("out-of-memory");
     d.pushErrorScope("validation");
-    let result: T;
+    let result: T | undefined;
+    let thrown: unknown = null;
     try {
       result = fn();
-    } finally {
-      const found = [];
-      for (let i = 0; i < 3; i++) {
-        const err = await d.popErrorScope();
-        if (err) found.push(err.message);
-      }
-      if (found.length) throw new GpuError(`${what}: ${found.join("; ")}`);
+    } catch (e) {
+      thrown = e;
     }
-    return result;
+    const found = [];
+    for (let i = 0; i < 3; i++) {
+      const err = await d.popErrorScope();
+      if (err) found.push(err.message);
+    }
+    if (found.length) throw new GpuError(`${what}: ${found.join("; ")}`);
+    if (thrown) throw thrown;
+    return result as T;
   }
 
   /** Throws if the device was lost or reported an error since the last check. */

@@ -26,12 +26,16 @@ function pow2Floor(x: number): number {
   return 2 ** Math.floor(Math.log2(Math.max(1, x)));
 }
 
-/** Tiles for an M x N output (N counted per column block). */
-export function chooseTiles(profile: TileProfile, m: number, n: number): Tiles {
+/**
+ * Tiles for an M x N output. With several column blocks (an LSTM step's four gates) a thread holds
+ * `tn` columns of each block, so the per-block width shrinks to keep the register count in bounds.
+ */
+export function chooseTiles(profile: TileProfile, m: number, n: number, blocks = 1): Tiles {
+  const wide = Math.max(4, profile.tnWide / blocks);
   let tn: number;
   if (n % 4 !== 0) tn = n === 1 ? 1 : 2;
-  else if (n >= 4 * profile.tnWide) tn = profile.tnWide;
-  else if (n >= 16) tn = 8;
+  else if (n >= 4 * wide) tn = wide;
+  else if (n >= 16 && wide >= 8) tn = 8;
   else tn = 4;
   const wgx = Math.min(pow2Floor(Math.ceil(n / tn)), 16, profile.threads);
   const tm = m >= profile.tm * 4 ? profile.tm : Math.max(1, pow2Floor(m / 4));

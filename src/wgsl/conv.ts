@@ -93,6 +93,8 @@ export interface ConvSpec {
   z?: number;
   tiles: Tiles;
   epilogue?: Epilogue;
+  /** Declare X read_write so a fused epilogue may write the next step's state through it. */
+  inputWritable?: boolean;
 }
 
 export interface Kernel {
@@ -134,18 +136,21 @@ export function convForward(spec: ConvSpec): Kernel {
   const { tm, tn, wgx, wgy } = spec.tiles;
   const blocks = spec.blocks ?? [0];
   const H = spec.height, Wd = spec.width, M = spec.batch * H * Wd, N = spec.n, CIN = spec.cin;
-  if (spec.taps.length === 0) throw new Error(`${spec.label}: no taps`);
+  if (spec.taps.length === 0 && !spec.epilogue) throw new Error(`${spec.label}: no taps`);
   const outViews = spec.epilogue ? [] : [spec.output!];
   const vecN = columnsVectorisable(spec, outViews, spec.weight);
-  const vecA = CIN % 4 === 0 && viewAligned(spec.input);
+  // An epilogue that writes through X indexes it in column slots, so X then shares their vector width.
+  const vecA = CIN % 4 === 0 && viewAligned(spec.input) && (!spec.inputWritable || vecN);
   const V = vecN ? tn / 4 : tn; // column slots per block
   const NV = vecN ? N / 4 : N; // columns in slot units
   const KK = vecA ? 4 : 1;
 
   const bindings: BindingDecl[] = [
-    { name: "X", access: "read", vec: vecA },
+    { name: "X", access: spec.inputWritable ? "read_write" : "read", vec: vecA },
     { name: "W", access: "read", vec: vecN },
   ];
+  // Without taps (an epilogue-only step) X and W are not read at all.
+  if (spec.taps.length === 0) bindings.length = 0;
   if (spec.bias) bindings.push({ name: "BIAS", access: "read", vec: vecN });
   if (spec.epilogue) bindings.push(...spec.epilogue.bindings);
   else bindings.push({ name: "OUT", access: "read_write", vec: vecN });
@@ -156,20 +161,20 @@ export function convForward(spec: ConvSpec): Kernel {
     spec.bias?.offset,
   ) || (spec.epilogue?.usesStep ?? false);
 
-  const inp = spec.input, w = spec.weight;
   const dA = vecA ? 4 : 1, dN = vecN ? 4 : 1;
   const L: string[] = [];
   bindings.forEach((b, i) => L.push(decl(i, b)));
   if (usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${bindings.length}) var<uniform> step: Step;`);
-  const tapList = spec.taps.map((t) => `vec3i(${t.dy}, ${t.dx}, ${t.w})`).join(", ");
-  L.push(`const TAPS = array<vec3i, ${spec.taps.length}>(${tapList});`);
+  const T = spec.taps.length;
+  if (T > 0) {
+    const tapList = spec.taps.map((t) => `vec3i(${t.dy}, ${t.dx}, ${t.w})`).join(", ");
+    L.push(`const TAPS = array<vec3i, ${T}>(${tapList});`);
+  }
   L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
   L.push(`  let z = wid.z;`);
   L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
   L.push(`  let c0 = (wid.x * ${u(wgx)} + lid.x) * ${u(V)};`);
-  L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
-  L.push(`  let wbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
   for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j)}, ${u(NV - 1)});`);
   for (let i = 0; i < tm; i++) {
     L.push(`  let m${i} = r0 + ${u(i)}; let mm${i} = min(m${i}, ${u(M - 1)});`);
@@ -182,7 +187,52 @@ export function convForward(spec: ConvSpec): Kernel {
   for (let k = 0; k < blocks.length; k++) {
     for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var a${k}_${i}_${j} = ${zero};`);
   }
-  L.push(`  for (var t = 0u; t < ${u(spec.taps.length)}; t++) {`);
+  if (T > 0) L.push(...tapLoop(spec, { vecA, vecN, V, KK, dA, dN }));
+  const ctx: EpilogueContext = {
+    tm,
+    tn,
+    vec: vecN,
+    blocks,
+    acc: (k, i, j) => `a${k}_${i}_${j}`,
+    col: (j) => `(c0 + ${u(j)})`,
+    colOk: (j) => `(c0 + ${u(j)} < ${u(NV)})`,
+  };
+  if (spec.epilogue) {
+    L.push(spec.epilogue.code(ctx));
+  } else {
+    L.push(defaultStore(spec, ctx));
+  }
+  L.push(`}`);
+  const workgroups: [number, number, number] = [
+    Math.ceil(NV / (wgx * V)),
+    Math.ceil(M / (wgy * tm)),
+    spec.z ?? 1,
+  ];
+  return { code: L.join("\n"), bindings: bindings.map((b) => b.name), workgroups, usesStep };
+}
+
+interface Derived {
+  vecA: boolean;
+  vecN: boolean;
+  /** Column slots per block (vec4 or scalar). */
+  V: number;
+  /** k-steps per loaded input value (4 when X is read as vec4). */
+  KK: number;
+  dA: number;
+  dN: number;
+}
+
+/** The reduction over taps and input channels, accumulating into a{block}_{row}_{slot}. */
+function tapLoop(spec: ConvSpec, d: Derived): string[] {
+  const { tm } = spec.tiles;
+  const { vecA, vecN, V, KK, dA, dN } = d;
+  const blocks = spec.blocks ?? [0];
+  const H = spec.height, Wd = spec.width, CIN = spec.cin, T = spec.taps.length;
+  const inp = spec.input, w = spec.weight;
+  const L: string[] = [];
+  L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
+  L.push(`  let wbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
+  L.push(`  for (var t = 0u; t < ${u(T)}; t++) {`);
   L.push(`    let tap = TAPS[t];`);
   L.push(`    let wt = wbase + u32(tap.z) * ${u(w.sTap)};`);
   for (let i = 0; i < tm; i++) {
@@ -213,27 +263,7 @@ export function convForward(spec: ConvSpec): Kernel {
   }
   L.push(`    }`);
   L.push(`  }`);
-  const ctx: EpilogueContext = {
-    tm,
-    tn,
-    vec: vecN,
-    blocks,
-    acc: (k, i, j) => `a${k}_${i}_${j}`,
-    col: (j) => `(c0 + ${u(j)})`,
-    colOk: (j) => `(c0 + ${u(j)} < ${u(NV)})`,
-  };
-  if (spec.epilogue) {
-    L.push(spec.epilogue.code(ctx));
-  } else {
-    L.push(defaultStore(spec, ctx));
-  }
-  L.push(`}`);
-  const workgroups: [number, number, number] = [
-    Math.ceil(NV / (wgx * V)),
-    Math.ceil(M / (wgy * tm)),
-    spec.z ?? 1,
-  ];
-  return { code: L.join("\n"), bindings: bindings.map((b) => b.name), workgroups, usesStep };
+  return L;
 }
 
 function defaultStore(spec: ConvSpec, ctx: EpilogueContext): string {

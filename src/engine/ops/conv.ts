@@ -126,7 +126,7 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     }
     if (opts.bias) {
       const db = g.gradSink(opts.bias);
-      if (db) columnSum(g, `${name} dBias`, dy, M, CO, db.grad, db.accumulate);
+      if (db) columnSum(g, `${name} dBias`, dy, db.grad, { rows: M, cols: CO }, db.accumulate);
     }
   });
   return y;

@@ -1,0 +1,230 @@
+/**
+ * Fused LSTM step kernels for the spatial LSTM scan (Row LSTM rows, Diagonal BiLSTM skewed columns).
+ *
+ * Forward step: the state-to-state convolution of the previous step's h (an implicit GEMM over the
+ * step's positions with four column blocks, one per gate) with an epilogue that adds the precomputed
+ * input-to-state gates and the bias, applies the nonlinearities, and updates c and h in registers.
+ *
+ * Backward step: the transposed state-to-state convolution of the next step's gate gradients (the
+ * recurrent part of dL/dh) with an epilogue that forms this step's gate gradients and carries dL/dc to
+ * the previous step. Weight gradients are not accumulated per step: the op computes them afterwards in
+ * one filter-gradient GEMM over all steps.
+ *
+ * Maps are NHWC tensors addressed per step: element (z, b, step, position, channel) sits at
+ * z*sZ + b*sB + step*sT + position*sL + channel.
+ */
+import { type Offset, u } from "./common.ts";
+import { type BindingDecl, convForward, type Kernel, type Tap, type Tiles } from "./conv.ts";
+
+export interface StepStrides {
+  sZ: number;
+  sB: number;
+  sT: number;
+  sL: number;
+}
+
+export interface StepKernelSpec {
+  label: string;
+  z: number;
+  batch: number;
+  positions: number;
+  h: number;
+  /** Offsets along the positions at which the previous step's h is read. */
+  taps: number[];
+  gates: StepStrides;
+  states: StepStrides;
+  /** Step 0: the previous state is the learned (h0, c0) of each direction. */
+  first: boolean;
+  tiles: Tiles;
+}
+
+/** Element offset of a step map at step expression `t` for row i (positions are the x coordinate). */
+function addr(s: StepStrides, t: string, i: number): string {
+  return `z * ${u(s.sZ)} + b${i} * ${u(s.sB)} + x${i} * ${u(s.sL)} + ${t} * ${u(s.sT)}`;
+}
+
+function mathFns(vec: boolean): string {
+  const T = vec ? "vec4f" : "f32";
+  return `
+fn sig(x: ${T}) -> ${T} { return 1.0 / (1.0 + exp(-x)); }
+// tanh from one exponential of a non-positive argument: finite for every input.
+fn th(x: ${T}) -> ${T} { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }`;
+}
+
+function stepView(s: StepStrides, offset: Offset) {
+  return { sB: s.sB, sY: 0, sX: s.sL, sZ: s.sZ, offset };
+}
+
+/**
+ * Forward step t. With `first`, X is h0 [Z, h] read with zero strides and no step uniform is used;
+ * otherwise the step uniform holds t - 1 and X is the hidden-state map itself (read at t - 1, written
+ * at t through the same binding).
+ */
+export function lstmForwardStep(spec: StepKernelSpec): Kernel {
+  const { h, first } = spec;
+  const taps: Tap[] = spec.taps.map((dx, w) => ({ dy: 0, dx, w }));
+  const input = first
+    ? { sB: 0, sY: 0, sX: 0, sZ: h, offset: { c: 0 } }
+    : stepView(spec.states, { c: 0, perStep: spec.states.sT });
+  const cur = first ? "0u" : "(step.t + 1u)";
+  const vec = h % 4 === 0 && spec.tiles.tn % 4 === 0;
+  const bindings: BindingDecl[] = [
+    { name: "IS", access: "read", vec },
+    { name: "BIAS", access: "read", vec },
+  ];
+  if (first) bindings.push({ name: "C0", access: "read", vec }, { name: "H", access: "read_write", vec });
+  bindings.push({ name: "C", access: "read_write", vec }, { name: "ACT", access: "read_write", vec });
+  const kernel = convForward({
+    label: spec.label,
+    batch: spec.batch,
+    height: 1,
+    width: spec.positions,
+    cin: h,
+    n: h,
+    blocks: [0, h, 2 * h, 3 * h],
+    taps,
+    input,
+    weight: { offset: { c: 0 }, sTap: 4 * h * h, ld: 4 * h, sZ: taps.length * 4 * h * h },
+    z: spec.z,
+    tiles: spec.tiles,
+    inputWritable: !first,
+    epilogue: {
+      bindings,
+      usesStep: !first,
+      code(ctx) {
+        const d = ctx.vec ? 4 : 1, hb = u(h / d), V = ctx.vec ? ctx.tn / 4 : ctx.tn;
+        const hOut = first ? "H" : "X";
+        const L: string[] = [];
+        for (let i = 0; i < ctx.tm; i++) {
+          L.push(`  if (ok${i}) {`);
+          L.push(`    let g = (${addr(spec.gates, cur, i)}) / ${u(d)};`);
+          L.push(`    let s = (${addr(spec.states, cur, i)}) / ${u(d)};`);
+          L.push(
+            first ? `    let sp = z * ${hb};` : `    let sp = (${addr(spec.states, "step.t", i)}) / ${u(d)};`,
+          );
+          L.push(`    let bz = z * ${u((4 * h) / d)};`);
+          for (let j = 0; j < V; j++) {
+            const c = ctx.col(j);
+            L.push(`    if ${ctx.colOk(j)} {`);
+            L.push(`      let o = sig(${ctx.acc(0, i, j)} + IS[g + ${c}] + BIAS[bz + ${c}]);`);
+            L.push(
+              `      let f = sig(${ctx.acc(1, i, j)} + IS[g + ${hb} + ${c}] + BIAS[bz + ${hb} + ${c}]);`,
+            );
+            L.push(
+              `      let ig = sig(${
+                ctx.acc(2, i, j)
+              } + IS[g + 2u * ${hb} + ${c}] + BIAS[bz + 2u * ${hb} + ${c}]);`,
+            );
+            L.push(
+              `      let gg = th(${
+                ctx.acc(3, i, j)
+              } + IS[g + 3u * ${hb} + ${c}] + BIAS[bz + 3u * ${hb} + ${c}]);`,
+            );
+            L.push(`      let cn = f * ${first ? "C0" : "C"}[sp + ${c}] + ig * gg;`);
+            L.push(`      C[s + ${c}] = cn;`);
+            L.push(`      ${hOut}[s + ${c}] = o * th(cn);`);
+            L.push(`      ACT[g + ${c}] = o;`);
+            L.push(`      ACT[g + ${hb} + ${c}] = f;`);
+            L.push(`      ACT[g + 2u * ${hb} + ${c}] = ig;`);
+            L.push(`      ACT[g + 3u * ${hb} + ${c}] = gg;`);
+            L.push(`    }`);
+          }
+          L.push(`  }`);
+        }
+        return L.join("\n");
+      },
+    },
+  });
+  return withMath(kernel, vec);
+}
+
+export interface BackwardStepSpec extends StepKernelSpec {
+  /** Not the last step: dL/dh and dL/dc also flow back from step t + 1. */
+  recurrent: boolean;
+}
+
+/**
+ * Backward step t (the step uniform holds t). Writes this step's gate gradients into DG (through X when
+ * the step also reads step t + 1's gradients from it) and the cell carry dL/dc_t * f_t into DCC.
+ */
+export function lstmBackwardStep(spec: BackwardStepSpec): Kernel {
+  const { h, first, recurrent } = spec;
+  const g = spec.gates;
+  const taps: Tap[] = recurrent ? spec.taps.map((dx, w) => ({ dy: 0, dx: -dx, w })) : [];
+  const cur = first ? "0u" : "step.t";
+  const next: Offset = first ? { c: g.sT } : { c: g.sT, perStep: g.sT };
+  const vec = h % 4 === 0 && spec.tiles.tn % 4 === 0;
+  const bindings: BindingDecl[] = [
+    { name: "DH", access: "read", vec },
+    { name: "ACT", access: "read", vec },
+    { name: "C", access: "read", vec },
+  ];
+  if (first) bindings.push({ name: "C0", access: "read", vec });
+  bindings.push({ name: "DCC", access: "read_write", vec });
+  if (!recurrent) bindings.push({ name: "DG", access: "read_write", vec });
+  const kernel = convForward({
+    label: spec.label,
+    batch: spec.batch,
+    height: 1,
+    width: spec.positions,
+    cin: 4 * h,
+    n: h,
+    taps,
+    input: stepView(g, next),
+    weight: { offset: { c: 0 }, sTap: 4 * h * h, ld: h, sZ: spec.taps.length * 4 * h * h },
+    z: spec.z,
+    tiles: spec.tiles,
+    inputWritable: true,
+    epilogue: {
+      bindings,
+      usesStep: !first,
+      code(ctx) {
+        const d = ctx.vec ? 4 : 1, hb = u(h / d), V = ctx.vec ? ctx.tn / 4 : ctx.tn;
+        const dg = recurrent ? "X" : "DG";
+        const carry: StepStrides = {
+          sZ: spec.batch * spec.positions * h,
+          sB: spec.positions * h,
+          sT: 0,
+          sL: h,
+        };
+        const L: string[] = [];
+        for (let i = 0; i < ctx.tm; i++) {
+          L.push(`  if (ok${i}) {`);
+          L.push(`    let g = (${addr(g, cur, i)}) / ${u(d)};`);
+          L.push(`    let s = (${addr(spec.states, cur, i)}) / ${u(d)};`);
+          L.push(
+            first
+              ? `    let sp = z * ${hb};`
+              : `    let sp = (${addr(spec.states, "(step.t - 1u)", i)}) / ${u(d)};`,
+          );
+          L.push(`    let r = (${addr(carry, "0u", i)}) / ${u(d)};`);
+          for (let j = 0; j < V; j++) {
+            const c = ctx.col(j);
+            L.push(`    if ${ctx.colOk(j)} {`);
+            L.push(`      let dh = DH[s + ${c}]${recurrent ? ` + ${ctx.acc(0, i, j)}` : ""};`);
+            L.push(`      let o = ACT[g + ${c}];`);
+            L.push(`      let f = ACT[g + ${hb} + ${c}];`);
+            L.push(`      let ig = ACT[g + 2u * ${hb} + ${c}];`);
+            L.push(`      let gg = ACT[g + 3u * ${hb} + ${c}];`);
+            L.push(`      let tc = th(C[s + ${c}]);`);
+            L.push(`      let dc = dh * o * (1.0 - tc * tc)${recurrent ? ` + DCC[r + ${c}]` : ""};`);
+            L.push(`      let cp = ${first ? "C0" : "C"}[sp + ${c}];`);
+            L.push(`      ${dg}[g + ${c}] = dh * tc * o * (1.0 - o);`);
+            L.push(`      ${dg}[g + ${hb} + ${c}] = dc * cp * f * (1.0 - f);`);
+            L.push(`      ${dg}[g + 2u * ${hb} + ${c}] = dc * gg * ig * (1.0 - ig);`);
+            L.push(`      ${dg}[g + 3u * ${hb} + ${c}] = dc * ig * (1.0 - gg * gg);`);
+            L.push(`      DCC[r + ${c}] = dc * f;`);
+            L.push(`    }`);
+          }
+          L.push(`  }`);
+        }
+        return L.join("\n");
+      },
+    },
+  });
+  return withMath(kernel, vec);
+}
+
+function withMath(k: Kernel, vec: boolean): Kernel {
+  return { ...k, code: `${mathFns(vec)}\n${k.code}` };
+}
