@@ -1,7 +1,9 @@
 import { Graph } from "../src/engine/graph.ts";
 import type { Tensor } from "../src/engine/tensor.ts";
 import { mirror, shiftDown, skew, skewPair, unskew, unskewCombine } from "../src/engine/ops/skew.ts";
+import { depthToSpace } from "../src/engine/ops/remap.ts";
 import {
+  depthToSpaceRef,
   type Map4,
   mirrorRef,
   shiftDownRef,
@@ -40,6 +42,18 @@ const CASES: Case[] = [
     input: [2, n, 2 * n - 1, 3],
     op: unskewCombine,
     ref: unskewCombineRef,
+  },
+  {
+    name: "depth to space (deconvolution rearrangement)",
+    input: [2, 3, 4, 8],
+    op: (g, x) => depthToSpace(g, x, 2),
+    ref: (x) => depthToSpaceRef(x, 2),
+  },
+  {
+    name: "depth to space, scalar channels",
+    input: [1, 2, 3, 12],
+    op: (g, x) => depthToSpace(g, x, 2),
+    ref: (x) => depthToSpaceRef(x, 2),
   },
 ];
 

@@ -7,8 +7,27 @@ import { type Gpu, GpuError } from "./device.ts";
 import { Rng } from "./rng.ts";
 import { Tensor } from "./tensor.ts";
 
-/** Initial values: uniform in [-scale, scale], a constant, or zeros. */
-export type Init = { kind: "uniform"; scale: number } | { kind: "constant"; value: number };
+/**
+ * Initial values: uniform in [-scale, scale], a constant, or an LSTM gate bias laid out [..., 4h] as
+ * [o | f | i | g] blocks, zero except the forget block.
+ */
+export type Init =
+  | { kind: "uniform"; scale: number }
+  | { kind: "constant"; value: number }
+  | { kind: "forget-gate"; h: number; value: number };
+
+function initialValue(init: Init, i: number, rng: Rng): number {
+  switch (init.kind) {
+    case "uniform":
+      return (rng.uniform() * 2 - 1) * init.scale;
+    case "constant":
+      return init.value;
+    case "forget-gate": {
+      const j = i % (4 * init.h);
+      return j >= init.h && j < 2 * init.h ? init.value : 0;
+    }
+  }
+}
 
 export interface ParamInfo {
   name: string;
@@ -74,7 +93,7 @@ export class ParamStore {
     this.infos.forEach((p, k) => {
       const rng = new Rng(seed, 1000 + k);
       for (let i = 0; i < p.size; i++) {
-        const v = p.init.kind === "uniform" ? (rng.uniform() * 2 - 1) * p.init.scale : p.init.value;
+        const v = initialValue(p.init, i, rng);
         out[p.offset + i] = p.mask ? v * p.mask[i] : v;
       }
     });
@@ -97,10 +116,10 @@ export class ParamStore {
     const bytes = this.length * 4;
     this.values = gpu.createBuffer("params", bytes, USAGE);
     this.grads = gpu.createBuffer("param grads", bytes, USAGE);
-    gpu.device.queue.writeBuffer(this.values, 0, this.initialValues(seed));
+    gpu.device.queue.writeBuffer(this.values, 0, this.initialValues(seed) as Float32Array<ArrayBuffer>);
     if (this.hasMasks) {
       this.masks = gpu.createBuffer("param masks", bytes, USAGE);
-      gpu.device.queue.writeBuffer(this.masks, 0, this.flatMask());
+      gpu.device.queue.writeBuffer(this.masks, 0, this.flatMask() as Float32Array<ArrayBuffer>);
     }
     for (const p of this.infos) {
       this.views.set(p.name, {

@@ -11,35 +11,7 @@
 import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
-import { type IndexMap, remap } from "../../wgsl/remap.ts";
-
-/** Element offset of pixel (n, y, x) in an [*, H, W, C] map, as WGSL. */
-function pix(n: string, y: string, x: string, H: number, W: number, C: number): string {
-  return `((${n}) * ${H} + (${y})) * ${W * C} + (${x}) * ${C}`;
-}
-
-/** A gather op: forward maps produce `outShape`; backward gathers dL/dx (viewed as `gradView`). */
-function remapOp(
-  g: Graph,
-  label: string,
-  x: Tensor,
-  outShape: number[],
-  fwd: IndexMap[],
-  gradView: number[],
-  bwd: IndexMap[],
-): Tensor {
-  const y = g.alloc(`${label}.out`, outShape);
-  g.dispatch(label, remap({ out: outShape, maps: fwd }), { SRC: x, OUT: y });
-  g.record(label, [x], [y], () => {
-    const sink = g.gradSink(x);
-    if (!sink) return;
-    g.dispatch(`${label} backward`, remap({ out: gradView, maps: bwd, accumulate: sink.accumulate }), {
-      SRC: g.gradOf(y)!,
-      OUT: sink.grad,
-    });
-  });
-  return y;
-}
+import { pix, remapOp } from "./remap.ts";
 
 function square(label: string, x: Tensor): [number, number, number] {
   const [N, H, W, C] = x.shape;

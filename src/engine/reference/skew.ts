@@ -100,3 +100,20 @@ export function unskewCombineRef(s: Map4): Map4 {
   const right = shiftDownRef(mirrorRef(unskewRef(imagesRef(s, B, B))));
   return addRef(left, right);
 }
+
+/** [B, H, W, C*f*f] -> [B, H*f, W*f, C]: pixel (f*y + dy, f*x + dx) takes channel block dy*f + dx. */
+export function depthToSpaceRef(x: Map4, f: number): Map4 {
+  const [B, H, W, Cin] = x.shape;
+  const C = Cin / (f * f);
+  const out = make([B, H * f, W * f, C]);
+  for (let b = 0; b < B; b++) {
+    for (let y = 0; y < H * f; y++) {
+      for (let xx = 0; xx < W * f; xx++) {
+        const s = ((b * H + Math.floor(y / f)) * W + Math.floor(xx / f)) * Cin + ((y % f) * f + (xx % f)) * C;
+        const d = ((b * H * f + y) * W * f + xx) * C;
+        for (let c = 0; c < C; c++) out.data[d + c] = x.data[s + c];
+      }
+    }
+  }
+  return out;
+}

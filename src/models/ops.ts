@@ -1,0 +1,122 @@
+/**
+ * The vocabulary a model architecture is written in. Every architecture (src/models/*.ts) is one
+ * function over {@link ModelOps}, run by three executors:
+ *
+ * - {@link DeclareOps}: infers shapes, validates them, and declares every parameter (with its mask) in
+ *   a ParamStore — this is also how parameter counts per layer are obtained;
+ * - GraphOps (graph_ops.ts): records the WebGPU kernels, forward and backward;
+ * - ReferenceOps (reference_ops.ts): evaluates the same architecture in float64 on the host.
+ *
+ * So the float64 reference check of a model tests the kernels and their plumbing against an
+ * independent implementation of each op, and the architecture itself is checked by the causality and
+ * receptive-field certificates.
+ */
+import { GpuError } from "../engine/device.ts";
+import type { Init, ParamStore } from "../engine/params.ts";
+import type { LstmScanOptions } from "../engine/ops/lstm.ts";
+
+export interface LstmWeights<T> {
+  wss: T;
+  bias: T;
+  h0: T;
+  c0: T;
+}
+
+export interface ModelOps<T> {
+  /** A parameter; masked entries are zero and stay zero. */
+  param(name: string, shape: number[], init: Init, mask?: Float32Array): T;
+  shape(x: T): readonly number[];
+  /** Same-padding convolution with weight [KH, KW, Cin, Cout]; `mask` lets the kernel skip zero taps. */
+  conv(x: T, w: T, bias?: T, mask?: Float32Array): T;
+  lstm(gates: T, p: LstmWeights<T>, opts: LstmScanOptions): T;
+  skewPair(x: T): T;
+  unskewCombine(s: T): T;
+  /** [B, H, W, C*f*f] -> [B, H*f, W*f, C] (the rearrangement half of a stride-f deconvolution). */
+  depthToSpace(x: T, factor: number): T;
+  add(a: T, b: T): T;
+  relu(x: T): T;
+}
+
+/** A shape-only value for the declaring pass. */
+export interface Shaped {
+  shape: readonly number[];
+}
+
+function fail(op: string, msg: string): never {
+  throw new GpuError(`${op}: ${msg}`);
+}
+
+/** Shape inference and parameter declaration; the same checks every executor relies on. */
+export class DeclareOps implements ModelOps<Shaped> {
+  constructor(readonly store: ParamStore) {}
+
+  param(name: string, shape: number[], init: Init, mask?: Float32Array): Shaped {
+    this.store.declare(name, shape, init, mask);
+    return { shape };
+  }
+
+  shape(x: Shaped): readonly number[] {
+    return x.shape;
+  }
+
+  conv(x: Shaped, w: Shaped, bias?: Shaped): Shaped {
+    return { shape: convShape(x.shape, w.shape, bias?.shape) };
+  }
+
+  lstm(gates: Shaped, p: LstmWeights<Shaped>, opts: LstmScanOptions): Shaped {
+    return { shape: lstmShape(gates.shape, p, opts) };
+  }
+
+  skewPair(x: Shaped): Shaped {
+    const [B, n, W, C] = x.shape;
+    if (n !== W || C % 2) fail("skewPair", `expects [B, n, n, 2C], got [${x.shape}]`);
+    return { shape: [2 * B, n, 2 * n - 1, C / 2] };
+  }
+
+  unskewCombine(s: Shaped): Shaped {
+    const [B2, n, W, C] = s.shape;
+    if (W !== 2 * n - 1 || B2 % 2) fail("unskewCombine", `expects [2B, n, 2n-1, C], got [${s.shape}]`);
+    return { shape: [B2 / 2, n, n, C] };
+  }
+
+  depthToSpace(x: Shaped, f: number): Shaped {
+    const [B, H, W, C] = x.shape;
+    if (C % (f * f)) fail("depthToSpace", `${C} channels not divisible by ${f}x${f}`);
+    return { shape: [B, H * f, W * f, C / (f * f)] };
+  }
+
+  add(a: Shaped, b: Shaped): Shaped {
+    if (a.shape.join() !== b.shape.join()) fail("add", `shapes differ: [${a.shape}] vs [${b.shape}]`);
+    return a;
+  }
+
+  relu(x: Shaped): Shaped {
+    return x;
+  }
+}
+
+export function convShape(x: readonly number[], w: readonly number[], bias?: readonly number[]): number[] {
+  if (x.length !== 4 || w.length !== 4) fail("conv", `x [${x}] and w [${w}] must both be 4-D`);
+  if (x[3] !== w[2]) fail("conv", `x [${x}] has ${x[3]} channels, w [${w}] expects ${w[2]}`);
+  if (w[0] % 2 === 0 || w[1] % 2 === 0) fail("conv", `kernel ${w[0]}x${w[1]} must have odd sizes`);
+  if (bias && (bias.length !== 1 || bias[0] !== w[3])) fail("conv", `bias [${bias}] for ${w[3]} outputs`);
+  return [x[0], x[1], x[2], w[3]];
+}
+
+export function lstmShape(
+  gates: readonly number[],
+  p: LstmWeights<Shaped>,
+  opts: LstmScanOptions,
+): number[] {
+  const [ZB, Y, X, G] = gates;
+  const h = G / 4, Z = opts.z, T = opts.taps.length;
+  if (G % 4 || ZB % Z) fail("lstm", `gates [${gates}] must be [Z*B, Y, X, 4h] with Z = ${Z}`);
+  const want: [Shaped, number[]][] = [[p.wss, [Z, T, h, G]], [p.bias, [Z, G]], [p.h0, [Z, h]], [p.c0, [
+    Z,
+    h,
+  ]]];
+  for (const [t, s] of want) {
+    if (t.shape.join() !== s.join()) fail("lstm", `weight [${t.shape}], expected [${s}]`);
+  }
+  return [ZB, Y, X, h];
+}
