@@ -7,11 +7,14 @@
  * in the same dispatch. The outputs are unskewed, the right one mirrored back and shifted down one row,
  * and added to the left one.
  *
- * Context (checked exhaustively by the receptive-field test, not taken from the paper): the left
- * direction at (r, c) sees every pixel (r', c') with r' <= r and c' <= c; the shifted right direction
- * sees every pixel with r' <= r - 1 and c' >= c. Together that is every pixel above and every pixel to
- * the left in the current row: the entire available context. Within the current pixel, mask B limits
- * colour c to the earlier colours and itself, as everywhere.
+ * Context (measured exhaustively by tests/causality_test.ts, not taken from the paper): the left
+ * direction at (r, c) sees every pixel (r', c') with r' <= r and c' <= c; the right direction, shifted
+ * down one row, every pixel with r' <= r - 1 and c' >= c. That is the entire available context but for
+ * one sub-pixel: the last colour of the last pixel of the row above, x(r - 1, n - 1, last). Features
+ * are causal, so no feature of row r - 1 contains it (its earlier colours do enter that pixel's later
+ * colour groups); it reaches row r only through the 7x7 input window, at columns c >= n - 4, and
+ * spreads only rightwards from there. Pixels (r, c) with c < n - 4 never see it, however deep the
+ * network. The paper's "global receptive field" (Fig. 4) holds up to this one sub-pixel per row.
  *
  * Padding and initial state: skewed positions outside the image take zero input-to-state gates, plus
  * the gate bias; states run through them. The column before the first (j = -1) is the learned h0, c0 of
