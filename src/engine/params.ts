@@ -141,6 +141,23 @@ export class ParamStore {
     return v.grad;
   }
 
+  /** Reads the flat values (checkpoints, tests). */
+  async valuesFlat(): Promise<Float32Array> {
+    return await this.flatView("values").read();
+  }
+
+  /** Reads the flat gradients of the last backward pass. */
+  async gradTensorFlat(): Promise<Float32Array> {
+    return await this.flatView("grads").read();
+  }
+
+  private flatView(which: "values" | "grads"): Tensor {
+    const buffer = this[which];
+    if (!buffer) throw new GpuError("parameters not allocated");
+    const gpu = this.views.values().next().value!.value.gpu;
+    return new Tensor(gpu, `param ${which}`, [this.length], buffer, 0);
+  }
+
   /** Overwrites all values (checkpoint load); masked entries must already be zero. */
   load(gpu: Gpu, flat: Float32Array): void {
     if (!this.values) throw new GpuError("parameters not allocated");
