@@ -62,9 +62,17 @@ function expected(kind: ModelKind, C: number, t: number, k: number): boolean {
 
 const KINDS: ModelKind[] = ["pixelcnn", "row-lstm", "diagonal-bilstm"];
 
-for (const kind of KINDS) {
-  for (const rgb of [false, true]) {
-    Deno.test(`${kind} ${rgb ? "RGB" : "binary"} 8x8: causal at every sub-pixel, context exactly as derived`, async () => {
+/** [kind, RGB?, conditional (multi-scale large model, with a fixed random 4x4 image)?] */
+const CASES: [ModelKind, boolean, boolean][] = [
+  ...KINDS.flatMap((k): [ModelKind, boolean, boolean][] => [[k, false, false], [k, true, false]]),
+  ["row-lstm", true, true],
+  ["diagonal-bilstm", true, true],
+];
+
+for (const [kind, rgb, conditional] of CASES) {
+  {
+    const name = `${kind} ${rgb ? "RGB" : "binary"}${conditional ? " conditional" : ""} 8x8`;
+    Deno.test(`${name}: causal at every sub-pixel, context exactly as derived`, async () => {
       const gpu = await testGpu();
       const C = rgb ? 3 : 1, levels = rgb ? 256 : 2, per = rgb ? 256 : 1;
       const cfg: Partial<ModelConfig> & { kind: ModelKind } = {
@@ -77,6 +85,7 @@ for (const kind of KINDS) {
         // Colour groups need enough maps each that random ReLUs rarely cut every path of a dependency.
         h: 8,
         outputMaps: 24,
+        conditioning: conditional ? { factor: 2, maps: 8 } : null,
       };
       const model = PixelModel.create(gpu, cfg, 1);
       const rng = new Rng(42, kind.length + C);
@@ -94,7 +103,11 @@ for (const kind of KINDS) {
           const o = (k + 1) * S + k;
           batch[o] = (base[k] + 1 + Math.floor(rng.uniform() * (levels - 1))) % levels;
         }
-        writeImages(model, mg, batch);
+        // The conditioning image is given in full, the same for every copy: it must add no path from x.
+        const smallOne = Uint8Array.from({ length: S / 4 }, () => Math.floor(rng.uniform() * levels));
+        const small = new Uint8Array((S / 4) * (S + 1));
+        for (let b = 0; b <= S; b++) small.set(smallOne, (b * S) / 4);
+        writeImages(model, mg, batch, small);
         mg.graph.run(mg.graph.forward);
         const bits = new Uint32Array((await mg.logits.read()).buffer);
         const img = S * per;

@@ -12,7 +12,11 @@ import { randomizeParams, writeImages } from "./model_util.ts";
 
 const KINDS: ModelKind[] = ["pixelcnn", "row-lstm", "diagonal-bilstm"];
 
-function tiny(kind: ModelKind, rgb: boolean): Partial<ModelConfig> & { kind: ModelKind } {
+function tiny(
+  kind: ModelKind,
+  rgb: boolean,
+  conditional = false,
+): Partial<ModelConfig> & { kind: ModelKind } {
   return {
     kind,
     height: 6,
@@ -22,32 +26,41 @@ function tiny(kind: ModelKind, rgb: boolean): Partial<ModelConfig> & { kind: Mod
     layers: 2,
     h: 4,
     outputMaps: 8,
+    conditioning: conditional ? { factor: 2, maps: 4 } : null,
   };
 }
 
-function randomImages(count: number, cfg: ModelConfig, rng: Rng): Uint8Array {
+/** Random images; with `f` > 1 the f-times smaller images a conditional model reads. */
+function randomImages(count: number, cfg: ModelConfig, rng: Rng, f = 1): Uint8Array {
   const levels = cfg.output === "binary" ? 2 : 256;
   return Uint8Array.from(
-    { length: count * cfg.height * cfg.width * cfg.channels },
+    { length: (count * cfg.height * cfg.width * cfg.channels) / (f * f) },
     () => Math.floor(rng.uniform() * levels),
   );
 }
 
-for (const kind of KINDS) {
-  for (const rgb of [false, true]) {
-    const name = `${kind} ${rgb ? "RGB" : "binary"}`;
+const CASES: [ModelKind, boolean, boolean][] = [
+  ...KINDS.flatMap((k): [ModelKind, boolean, boolean][] => [[k, false, false], [k, true, false]]),
+  ["row-lstm", true, true],
+  ["diagonal-bilstm", false, true],
+];
+
+for (const [kind, rgb, conditional] of CASES) {
+  {
+    const name = `${kind} ${rgb ? "RGB" : "binary"}${conditional ? " conditional (multi-scale)" : ""}`;
 
     Deno.test(`${name}: GPU per-image NLL equals the float64 reference`, async () => {
       const gpu = await testGpu();
-      const model = PixelModel.create(gpu, tiny(kind, rgb), 1);
+      const model = PixelModel.create(gpu, tiny(kind, rgb, conditional), 1);
       const rng = new Rng(5, kind.length);
       const flat = randomizeParams(model, rng);
       const B = 3;
       const images = randomImages(B, model.config, rng);
+      const small = conditional ? randomImages(B, model.config, rng, 2) : undefined;
       const mg = model.buildGraph(B, false);
-      writeImages(model, mg, images);
+      writeImages(model, mg, images, small);
       mg.graph.run(mg.graph.forward);
-      const ref = referenceNll(model.config, model.store, flat, images, B);
+      const ref = referenceNll(model.config, model.store, flat, images, B, small);
       assertClose(await mg.nll.read(), ref, 1e-4, "per-image NLL");
       mg.graph.destroy();
       model.destroy();
@@ -55,20 +68,21 @@ for (const kind of KINDS) {
 
     Deno.test(`${name}: whole-model gradient matches finite differences of the reference`, async () => {
       const gpu = await testGpu();
-      const model = PixelModel.create(gpu, tiny(kind, rgb), 2);
+      const model = PixelModel.create(gpu, tiny(kind, rgb, conditional), 2);
       const rng = new Rng(6, kind.length);
       const flat = Float64Array.from(randomizeParams(model, rng, 0.7));
       const B = 2;
       const images = randomImages(B, model.config, rng);
+      const small = conditional ? randomImages(B, model.config, rng, 2) : undefined;
       const mg = model.buildGraph(B, true);
-      writeImages(model, mg, images);
+      writeImages(model, mg, images, small);
       mg.graph.run(mg.graph.forward, mg.graph.backward);
       const grads = await model.store.gradTensorFlat();
 
       // Probe a few unmasked entries of every parameter. ReLUs make the loss piecewise smooth: a probe
       // whose one-sided slopes disagree straddles a kink, where no derivative exists, and is skipped.
       const loss = () => {
-        const nll = referenceNll(model.config, model.store, flat, images, B);
+        const nll = referenceNll(model.config, model.store, flat, images, B, small);
         return nll.reduce((a, b) => a + b, 0) / B;
       };
       const f0 = loss();

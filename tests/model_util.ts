@@ -22,9 +22,10 @@ export function randomizeParams(model: PixelModel, rng: Rng, scale = 1): Float32
   return flat;
 }
 
-/** Writes images (u8 values, NHWC) into a graph's input and target tensors. */
-export function writeImages(model: PixelModel, mg: ModelGraph, pixels: Uint8Array): void {
+/** Writes images (u8 values, NHWC) into a graph's input and targets, and the small images if conditional. */
+export function writeImages(model: PixelModel, mg: ModelGraph, pixels: Uint8Array, small?: Uint8Array): void {
   const { scale, shift } = model.scaling;
   mg.input.write(Float32Array.from(pixels, (v) => v * scale + shift));
   mg.targets.write(Uint32Array.from(pixels));
+  if (mg.condition) mg.condition.write(Float32Array.from(small!, (v) => v * scale + shift));
 }

@@ -4,7 +4,7 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   type SafeTensor,
-} from "../src/harness/safetensors.ts";
+} from "../src/engine/safetensors.ts";
 
 function sample(): Record<string, SafeTensor> {
   return {

@@ -26,10 +26,27 @@ function blockBranch<T>(ops: ModelOps<T>, cfg: ModelConfig, i: number, x: T, con
 }
 
 /**
- * Logits for a batch of scaled images x [B, H, W, C]; `condition` [B, H, W, conditionMaps] biases every
- * LSTM layer's gates (Multi-Scale PixelRNN).
+ * [NS] The Multi-Scale upsampling network (§3.6 asks only for "a convolutional network with
+ * deconvolutional layers"): 3x3 conv C -> c, ReLU; per factor of two a 2x2 stride-2 deconvolution
+ * (1x1 conv c -> 4c, then depth-to-space), ReLU; a final 3x3 conv c -> c. All unmasked: the smaller
+ * image is given in full.
  */
-export function logits<T>(ops: ModelOps<T>, cfg: ModelConfig, x: T, condition?: T): T {
+function upsample<T>(ops: ModelOps<T>, cfg: ModelConfig, small: T): T {
+  const { factor, maps } = cfg.conditioning!;
+  let a = ops.relu(conv(ops, cfg, "upsample.in", small, { kh: 3, kw: 3, cout: maps, mask: null }));
+  for (let f = 1, i = 0; f < factor; f *= 2, i++) {
+    const d = conv(ops, cfg, `upsample.deconv${i}`, a, { kh: 1, kw: 1, cout: 4 * maps, mask: null });
+    a = ops.relu(ops.depthToSpace(d, 2));
+  }
+  return conv(ops, cfg, "upsample.out", a, { kh: 3, kw: 3, cout: maps, mask: null });
+}
+
+/**
+ * Logits for a batch of scaled images x [B, H, W, C]. A conditional (Multi-Scale) model also reads the
+ * scaled smaller image `small` [B, H/f, W/f, C], whose upsampled maps bias every LSTM layer's gates.
+ */
+export function logits<T>(ops: ModelOps<T>, cfg: ModelConfig, x: T, small?: T): T {
+  const condition = cfg.conditioning ? upsample(ops, cfg, small!) : undefined;
   let a = inputLayer(ops, cfg, x);
   let skip: T | undefined;
   for (let i = 0; i < cfg.layers; i++) {

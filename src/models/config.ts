@@ -27,8 +27,19 @@ export interface ModelConfig {
    * state any initialisation.
    */
   forgetBias: number;
-  /** Conditioning maps added to every layer's input-to-state gates (Multi-Scale PixelRNN); 0 = none. */
-  conditionMaps: number;
+  /**
+   * Multi-Scale PixelRNN conditioning (§3.6): the model also reads a `factor`-times smaller image, which
+   * an upsampling network turns into `maps` feature maps of the full size; a 1x1 unmasked convolution
+   * of them is added to every LSTM layer's input-to-state gates. null for an unconditional model.
+   */
+  conditioning: Conditioning | null;
+}
+
+export interface Conditioning {
+  /** n / s: a power of two. */
+  factor: number;
+  /** c, the upsampling network's output maps ([NS]). */
+  maps: number;
 }
 
 /** Colour groups of the masks: 3 for RGB, 1 for single-channel data. */
@@ -57,7 +68,7 @@ export const DEFAULTS: Omit<
   skip: true,
   outputMaps: 1024,
   forgetBias: 1,
-  conditionMaps: 0,
+  conditioning: null,
 };
 
 function positiveInt(name: string, v: unknown): void {
@@ -90,13 +101,18 @@ export function resolveModelConfig(partial: Partial<ModelConfig> & Pick<ModelCon
     );
   }
   if (!Number.isFinite(cfg.forgetBias)) throw new GpuError("model config: forgetBias must be finite");
-  if (!Number.isInteger(cfg.conditionMaps) || cfg.conditionMaps < 0) {
-    throw new GpuError(
-      `model config: conditionMaps must be a non-negative integer, got ${cfg.conditionMaps}`,
-    );
-  }
-  if (cfg.conditionMaps > 0 && cfg.kind === "pixelcnn") {
-    throw new GpuError("model config: conditioning maps bias LSTM gates; the PixelCNN has none");
+  const cond = cfg.conditioning;
+  if (cond) {
+    if (cfg.kind === "pixelcnn") {
+      throw new GpuError("model config: conditioning biases LSTM gates; the PixelCNN has none");
+    }
+    positiveInt("conditioning.maps", cond.maps);
+    const f = cond.factor;
+    if (!Number.isInteger(f) || f < 2 || (f & (f - 1)) !== 0 || cfg.height % f || cfg.width % f) {
+      throw new GpuError(
+        `model config: conditioning.factor ${f} must be a power of two >= 2 dividing the image size`,
+      );
+    }
   }
   return cfg;
 }

@@ -22,11 +22,17 @@ export interface ModelGraph {
   input: Tensor;
   /** Sub-pixel values u32 [B, H, W, C] (the multinomial / Bernoulli targets). */
   targets: Tensor;
-  /** Conditioning maps [B, H, W, conditionMaps] (Multi-Scale PixelRNN), when configured. */
+  /** The scaled smaller image [B, H/f, W/f, C] a Multi-Scale conditional model reads, when configured. */
   condition?: Tensor;
   logits: Tensor;
   /** Per-image negative log-likelihood in nats [B]. */
   nll: Tensor;
+}
+
+/** Shape of the smaller image a conditional model reads. */
+export function conditionShape(c: ModelConfig, batch: number): number[] {
+  const f = c.conditioning!.factor;
+  return [batch, c.height / f, c.width / f, c.channels];
 }
 
 /** Declares every parameter of `config` into a fresh store (no GPU needed). */
@@ -34,9 +40,7 @@ export function declareParams(config: ModelConfig): ParamStore {
   const store = new ParamStore();
   const ops = new DeclareOps(store);
   const x = { shape: [1, config.height, config.width, config.channels] };
-  const cond = config.conditionMaps
-    ? { shape: [1, config.height, config.width, config.conditionMaps] }
-    : undefined;
+  const cond = config.conditioning ? { shape: conditionShape(config, 1) } : undefined;
   logits(ops, config, x, cond);
   return store;
 }
@@ -95,9 +99,7 @@ export class PixelModel {
     const shape = [batch, c.height, c.width, c.channels];
     const input = graph.alloc("input", shape);
     const targets = graph.alloc("targets", shape, "u32");
-    const condition = c.conditionMaps
-      ? graph.alloc("condition", [batch, c.height, c.width, c.conditionMaps])
-      : undefined;
+    const condition = c.conditioning ? graph.alloc("condition", conditionShape(c, batch)) : undefined;
     const ops = new GraphOps(graph, this.store, train);
     const out = logits(ops, c, input, condition);
     const nll = c.output === "binary" ? sigmoidBce(graph, out, targets) : softmaxXent(graph, out, targets);

@@ -3,6 +3,7 @@
  * no size ([NS]), the choice is stated in `note`.
  */
 import { type ModelConfig, resolveModelConfig } from "./config.ts";
+import { resolveMultiScale } from "./multiscale.ts";
 
 export interface Preset {
   name: string;
@@ -23,7 +24,7 @@ const MNIST: Omit<ModelConfig, "kind" | "layers" | "h"> = {
   skip: true,
   outputMaps: 32,
   forgetBias: 1,
-  conditionMaps: 0,
+  conditioning: null,
 };
 
 const RGB = (n: number) => ({
@@ -106,6 +107,30 @@ export const PRESETS: Preset[] = [
     residual: false,
   }, "Table 6: 4 layers, h = 512, no residual connections."),
 ];
+
+/**
+ * Multi-Scale PixelRNN for 64x64 ImageNet (Fig. 8 right), sizes [NS]: the small model is the 32x32
+ * ImageNet Row LSTM on subsampled images; the large one the 64x64 Row LSTM (4 layers, h = 512, no
+ * residual connections) conditioned through 32 upsampled maps.
+ */
+export const MULTISCALE_PRESET = {
+  name: "imagenet64-multiscale",
+  dataset: "imagenet64" as const,
+  batch: 32,
+  config: resolveMultiScale(
+    { ...RGB(32), kind: "row-lstm", layers: 12, h: 384 },
+    {
+      ...RGB(64),
+      kind: "row-lstm",
+      layers: 4,
+      h: 512,
+      residual: false,
+      conditioning: { factor: 2, maps: 32 },
+    },
+  ),
+  note:
+    "Fig. 8: small = ImageNet32 Row LSTM on subsampled images; large = ImageNet64 Row LSTM + 32 conditioning maps.",
+};
 
 export function presetByName(name: string): Preset {
   const p = PRESETS.find((x) => x.name === name);
