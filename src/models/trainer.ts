@@ -24,33 +24,44 @@ export interface StepResult {
   loss: number;
 }
 
-/** Records the dispatch that fills a graph's input and targets from a resident dataset. */
+/**
+ * Records the dispatch that fills a graph's input and targets from a resident dataset (and, for a
+ * Multi-Scale conditional model, its small-image input from a resident set of small images).
+ */
 export class BatchFeeder {
   readonly indices: Tensor;
   private input: Graph | null = null;
-  private imageBytes: number;
+  private readonly smallTargets: Tensor | null;
 
   constructor(readonly model: PixelModel, readonly mg: ModelGraph, label: string) {
-    const c = model.config;
-    this.imageBytes = c.height * c.width * c.channels;
     this.indices = mg.graph.alloc(`${label} indices`, [mg.batch], "u32");
+    this.smallTargets = mg.condition
+      ? mg.graph.alloc(`${label} small targets`, mg.condition.shape, "u32")
+      : null;
   }
 
-  /** Points the feeder at a dataset chunk (packed u8 images, see uploadDataset). */
-  use(dataset: Tensor): void {
+  /** Points the feeder at a dataset chunk (packed u8 images) and, if conditional, its small images. */
+  use(dataset: Tensor, small?: Tensor): void {
+    const c = this.model.config;
+    if (this.mg.condition && !small) throw new GpuError("a conditional model also needs its small images");
     this.input?.destroy();
     this.input = new Graph(this.model.gpu, "batch gather");
     const { scale, shift } = this.model.scaling;
-    recordGatherBatch(
-      this.input,
-      dataset,
-      this.imageBytes,
-      this.indices,
-      this.mg.input,
-      this.mg.targets,
-      scale,
-      shift,
-    );
+    const bytes = c.height * c.width * c.channels;
+    recordGatherBatch(this.input, dataset, bytes, this.indices, this.mg.input, this.mg.targets, scale, shift);
+    if (this.mg.condition) {
+      const f = c.conditioning!.factor;
+      recordGatherBatch(
+        this.input,
+        small!,
+        bytes / (f * f),
+        this.indices,
+        this.mg.condition,
+        this.smallTargets!,
+        scale,
+        shift,
+      );
+    }
   }
 
   /** Writes the image indices of the next batch (a 4-byte-per-image queue write). */

@@ -1,0 +1,39 @@
+/**
+ * The one NLL path's units: nats per image for binary MNIST, bits per dimension for natural images
+ * (paper §5.1), and the plausibility alarm that stops a run on impossible values.
+ */
+import type { ModelConfig } from "../models/config.ts";
+
+export type Unit = "nats" | "bits/dim";
+
+export function unitOf(cfg: ModelConfig): Unit {
+  return cfg.output === "binary" ? "nats" : "bits/dim";
+}
+
+/** Converts a per-image NLL in nats to the table's unit. */
+export function inUnit(cfg: ModelConfig, natsPerImage: number): number {
+  if (unitOf(cfg) === "nats") return natsPerImage;
+  return natsPerImage / (cfg.height * cfg.width * cfg.channels * Math.LN2);
+}
+
+export class ImplausibleResult extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ImplausibleResult";
+  }
+}
+
+/**
+ * Throws on values no correct evaluation can produce: non-finite or negative NLLs, under 40 nats on
+ * binarized MNIST (the best published results are near 77), under 1 bit/dim on 8-bit images (the best
+ * published CIFAR-10 results are near 2.8).
+ */
+export function checkPlausible(cfg: ModelConfig, value: number, what: string): void {
+  const unit = unitOf(cfg);
+  const floor = unit === "nats" ? 40 : 1;
+  if (!Number.isFinite(value) || value < floor) {
+    throw new ImplausibleResult(
+      `${what}: ${value} ${unit} is implausible (below ${floor} ${unit} or not finite); refusing to report it`,
+    );
+  }
+}
