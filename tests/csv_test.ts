@@ -140,7 +140,7 @@ Deno.test("formatResultsCsv refuses rows it could not read back", () => {
   assert.throws(() => formatResultsCsv([row(), row()]), /row 2 .*duplicate row/);
 });
 
-Deno.test("mergeResults unites lists by table+row+tier and sorts by table, keeping first-seen order", () => {
+Deno.test("mergeResults unites lists by table+row+tier+metric and sorts by table, keeping first-seen order", () => {
   const t5a = row({ table: "table5", row: "PixelCNN", dataset: "cifar10", unit: "bits/dim" });
   const t5b = row({ table: "table5", row: "Row LSTM", dataset: "cifar10", unit: "bits/dim" });
   const t4smoke = row({ tier: "smoke" });
@@ -152,6 +152,6 @@ Deno.test("mergeResults unites lists by table+row+tier and sorts by table, keepi
 Deno.test("mergeResults rejects the same key with different content, naming key and columns", () => {
   assert.throws(
     () => mergeResults([[row()], [row({ ours: 80, wall_s: 1 })]]),
-    /^Error: mergeResults: table4 \/ Diagonal BiLSTM \(1 layer, h = 32\) \/ paper appears twice with different ours, wall_s$/,
+    /^Error: mergeResults: table4 \/ Diagonal BiLSTM \(1 layer, h = 32\) \/ paper \/ nll appears twice with different ours, wall_s$/,
   );
 });

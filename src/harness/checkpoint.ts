@@ -6,7 +6,8 @@
 import type { OptimizerConfig, OptimizerState } from "../engine/optim.ts";
 import { CheckpointError, type SafeTensor } from "../engine/safetensors.ts";
 import { type DecodedModel, decodeModel, encodeModel } from "../models/checkpoint.ts";
-import type { PixelModel } from "../models/model.ts";
+import { PixelModel } from "../models/model.ts";
+import type { Gpu } from "../engine/device.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import type { Cursor } from "./data.ts";
 
@@ -75,6 +76,28 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   } catch (e) {
     throw new CheckpointError(`${path}: invalid training state in metadata (${(e as Error).message})`);
   }
+}
+
+/** A model (from a model file or a training checkpoint) on the device, and the file's metadata. */
+export async function loadModelFile(
+  gpu: Gpu,
+  path: string,
+): Promise<{ model: PixelModel; metadata: Record<string, string> }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new CheckpointError(`${path}: cannot read model file (${(e as Error).message})`);
+  }
+  const d = decodeModel(bytes, path);
+  const model = PixelModel.create(gpu, d.config, 1);
+  model.store.load(gpu, d.values);
+  return { model, metadata: d.metadata };
+}
+
+/** Writes a model file (parameters and config, no training state) atomically. */
+export async function saveModelFile(path: string, model: PixelModel): Promise<void> {
+  await writeFileAtomic(path, encodeModel(model, await model.store.valuesFlat()));
 }
 
 function int(s: string | undefined): number {

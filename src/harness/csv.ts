@@ -70,13 +70,14 @@ const COUNT_COLUMNS = ["steps", "images_seen"] as const;
 const NON_EMPTY_COLUMNS = ["table", "row", "metric"] as const;
 const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
-/** "table / row / tier": how errors name a row. */
+/** "table / row / tier / metric": how errors name a row. */
 function describeKey(row: ResultRow): string {
-  return `${row.table} / ${row.row} / ${row.tier}`;
+  return `${row.table} / ${row.row} / ${row.tier} / ${row.metric}`;
 }
 
-function rowKey(row: ResultRow): string {
-  return JSON.stringify([row.table, row.row, row.tier]);
+/** A row's identity: one result per table row, tier and metric (test and training NLL are two). */
+export function rowKey(row: ResultRow): string {
+  return JSON.stringify([row.table, row.row, row.tier, row.metric]);
 }
 
 /** Throws `${where}: ...` when a row breaks a rule the file format promises. */
@@ -147,7 +148,7 @@ function checkUnique(rows: readonly ResultRow[], where: (i: number) => string): 
 
 /**
  * Renders rows as a results CSV: the header line, then one record per row, "\n" line ends. Validates each
- * row first (status, tier, numbers, JSON config, unique table/row/tier) and throws naming the bad row.
+ * row first (status, tier, numbers, JSON config, unique table/row/tier/metric) and throws naming the bad row.
  */
 export function formatResultsCsv(rows: readonly ResultRow[]): string {
   const where = (i: number) => `formatResultsCsv: row ${i + 1} (${describeKey(rows[i])})`;
@@ -198,7 +199,7 @@ export function parseResultsCsv(text: string, source: string): ResultRow[] {
 }
 
 /**
- * Unites several result lists, keyed by table + row + tier. A key seen again with identical content is
+ * Unites several result lists, keyed by table + row + tier + metric. A key seen again with identical content is
  * kept once; with different content it is an error naming the key and the differing columns. Output is
  * sorted by table, and within a table keeps the order in which rows first appear.
  */

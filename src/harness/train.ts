@@ -31,6 +31,8 @@ export interface TrainOptions {
   run?: Record<string, string>;
   /** Polled after every step; true stops the run with a checkpoint. */
   shouldStop?: () => boolean;
+  /** Called every `steps` steps, after the losses so far are checked (periodic evaluation). */
+  every?: { steps: number; run: (step: number) => Promise<void> };
   progress?: boolean;
   label?: string;
   /** Cap on resident bytes per chunk (default: the adapter's binding limit, at most 1 GiB). */
@@ -148,6 +150,10 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
       check(await trainer.step(b.indices));
       step++;
       if (o.checkpoint && step % o.checkpoint.every === 0) await save();
+      if (o.every && step % o.every.steps === 0) {
+        for (const r of await trainer.flush()) check(r);
+        await o.every.run(step);
+      }
       if (o.shouldStop?.()) {
         stopped = "interrupted";
         break;

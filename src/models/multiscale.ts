@@ -12,6 +12,7 @@ import type { Gpu } from "../engine/device.ts";
 import { GpuError } from "../engine/device.ts";
 import { type ModelConfig, resolveModelConfig } from "./config.ts";
 import { PixelModel } from "./model.ts";
+import { Sampler } from "./sampler.ts";
 
 export interface MultiScaleConfig {
   small: ModelConfig;
@@ -85,8 +86,30 @@ export class MultiScaleModel {
     return subsample(pixels, count, l.height, l.width, l.channels, this.factor);
   }
 
+  /** Generates `count` small images with the unconditional model, then the full-size images given them. */
+  async sample(count: number, seed: number): Promise<{ small: Uint8Array; large: Uint8Array }> {
+    return await sampleMultiScale(this.small, this.large, count, seed);
+  }
+
   destroy(): void {
     this.small.destroy();
     this.large.destroy();
   }
+}
+
+/** Multi-scale generation with two models: s x s first, then n x n conditioned on it. */
+export async function sampleMultiScale(
+  smallModel: PixelModel,
+  largeModel: PixelModel,
+  count: number,
+  seed: number,
+): Promise<{ small: Uint8Array; large: Uint8Array }> {
+  resolveMultiScale(smallModel.config, largeModel.config);
+  const s = new Sampler(smallModel, count);
+  const small = await s.sample({ seed, stream: 0 });
+  s.destroy();
+  const l = new Sampler(largeModel, count);
+  const large = await l.sample({ seed, stream: 1, small });
+  l.destroy();
+  return { small, large };
 }

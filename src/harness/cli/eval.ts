@@ -1,0 +1,65 @@
+/** `deno task eval`: the NLL of a trained model over a whole split, with exact denominators. */
+import { parseArgs } from "node:util";
+import { loadModelFile } from "../checkpoint.ts";
+import { evaluate } from "../evaluate.ts";
+import { loadSplit } from "../table_data.ts";
+import type { DatasetId } from "../tables/types.ts";
+import { device, positiveInt, runMain, UsageError } from "./common.ts";
+
+const DATASETS: DatasetId[] = ["binarized-mnist", "cifar10", "imagenet32", "imagenet64"];
+
+const HELP = `usage: deno task eval --checkpoint PATH [options]
+
+Evaluates a model file or training checkpoint on every image of a split and prints the NLL in nats per
+image (binary MNIST) or bits per dimension (RGB).
+
+options:
+  --checkpoint PATH model file or training checkpoint (required)
+  --split S         test (default), valid or train
+  --dataset D       ${DATASETS.join(", ")} (default: recorded in the checkpoint)
+  --data DIR        dataset directory (CIFAR-10 or ImageNet; MNIST is bundled)
+  --allow-subset    accept a CIFAR-10 directory with fewer records
+  --batch N         images per batch (default 16)
+  --help            this text`;
+
+async function main(): Promise<number> {
+  const { values: a } = parseArgs({
+    args: Deno.args,
+    options: {
+      checkpoint: { type: "string" },
+      split: { type: "string" },
+      dataset: { type: "string" },
+      data: { type: "string" },
+      "allow-subset": { type: "boolean" },
+      batch: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (a.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!a.checkpoint) throw new UsageError("--checkpoint is required");
+  const split = (a.split ?? "test") as "train" | "valid" | "test";
+  if (!["train", "valid", "test"].includes(split)) {
+    throw new UsageError(`--split must be test, valid or train`);
+  }
+  const gpu = await device();
+  const { model, metadata } = await loadModelFile(gpu, a.checkpoint);
+  const recorded = metadata.run ? JSON.parse(metadata.run).dataset_name : undefined;
+  const dataset = (a.dataset ?? recorded) as DatasetId | undefined;
+  if (!dataset || !DATASETS.includes(dataset)) {
+    throw new UsageError(`name the dataset with --dataset (${DATASETS.join(", ")})`);
+  }
+  const set = await loadSplit(dataset, split, { data: a.data, allowSubset: a["allow-subset"] });
+  const r = await evaluate(model, set, { batch: positiveInt("batch", a.batch, 16), label: `eval ${split}` });
+  console.log(
+    `${dataset} ${set.split}${set.subset ? " (subset)" : ""}: ${
+      r.value.toFixed(4)
+    } ${r.unit} over ${r.count} images ` +
+      `(${r.natsPerImage.toFixed(3)} nats per image; fingerprint ${set.fingerprint.slice(0, 16)})`,
+  );
+  return 0;
+}
+
+if (import.meta.main) await runMain("eval", main);

@@ -1,0 +1,87 @@
+/** `deno task sample`: generate images (or completions of test images) from a trained model as PNG. */
+import { parseArgs } from "node:util";
+import { sampleMultiScale } from "../../models/multiscale.ts";
+import { Sampler } from "../../models/sampler.ts";
+import { writeFileAtomic } from "../atomic.ts";
+import { loadModelFile } from "../checkpoint.ts";
+import { imageGrid } from "../figures.ts";
+import { writeFigures } from "../paper_figures.ts";
+import { loadSplit } from "../table_data.ts";
+import type { DatasetId } from "../tables/types.ts";
+import { device, positiveInt, runMain, UsageError } from "./common.ts";
+
+const HELP = `usage: deno task sample --checkpoint PATH [options]
+
+Generates images pixel by pixel (R, then G, then B within a pixel) and writes a PNG grid.
+
+options:
+  --checkpoint PATH model file or training checkpoint (required)
+  --large PATH      Multi-Scale: a conditional model that generates the full-size images given the
+                    small ones --checkpoint generates (both grids are written)
+  --count N         images (default 16)
+  --seed N          random seed (default 1)
+  --out FILE        PNG path (default results/samples.png)
+  --figures DATASET also write the paper's completion and softmax figures next to --out, using the test
+                    images of DATASET (binarized-mnist, cifar10, imagenet32, imagenet64)
+  --data DIR        dataset directory for --figures (CIFAR-10 or ImageNet)
+  --help            this text`;
+
+async function main(): Promise<number> {
+  const { values: a } = parseArgs({
+    args: Deno.args,
+    options: {
+      checkpoint: { type: "string" },
+      large: { type: "string" },
+      count: { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      figures: { type: "string" },
+      data: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (a.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!a.checkpoint) throw new UsageError("--checkpoint is required");
+  const count = positiveInt("count", a.count, 16), seed = positiveInt("seed", a.seed, 1);
+  const out = a.out ?? "results/samples.png";
+  const gpu = await device();
+  const { model } = await loadModelFile(gpu, a.checkpoint);
+  const c = model.config;
+  const binary = c.output === "binary";
+  const t0 = performance.now();
+  if (a.large) {
+    const { model: large } = await loadModelFile(gpu, a.large);
+    const { small, large: full } = await sampleMultiScale(model, large, count, seed);
+    const l = large.config;
+    await writeFileAtomic(
+      out.replace(/\.png$/, "-small.png"),
+      imageGrid(small, count, c.height, c.width, c.channels, { binary }),
+    );
+    await writeFileAtomic(out, imageGrid(full, count, l.height, l.width, l.channels, { binary }));
+  } else {
+    const sampler = new Sampler(model, count);
+    const images = await sampler.sample({ seed, onRow: (y) => console.error(`row ${y + 1}/${c.height}`) });
+    sampler.destroy();
+    await writeFileAtomic(out, imageGrid(images, count, c.height, c.width, c.channels, { binary, scale: 2 }));
+  }
+  console.error(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (a.figures) {
+    const test = await loadSplit(
+      a.figures as DatasetId,
+      a.figures.startsWith("imagenet") ? "valid" : "test",
+      { data: a.data },
+    );
+    const paths = await writeFigures(model, test, out.replace(/\.png$/, ""), {
+      samples: count,
+      completed: 4,
+      completions: 3,
+    }, seed);
+    console.error(`wrote ${paths.join(", ")}`);
+  }
+  return 0;
+}
+
+if (import.meta.main) await runMain("sample", main);

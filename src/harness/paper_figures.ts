@@ -1,0 +1,93 @@
+/**
+ * The figures a reproduction should produce (spec §12), written as PNG next to the results CSV:
+ * sample grids (Fig. 7), completions of occluded test images laid out occluded | completions |
+ * original (Fig. 1), and 256-way softmax histograms of chosen conditionals (Fig. 6, RGB data only).
+ */
+import type { PixelModel } from "../models/model.ts";
+import { Sampler } from "../models/sampler.ts";
+import { writeFileAtomic } from "./atomic.ts";
+import type { ImageSet } from "./datasets/types.ts";
+import { completionFigure, histogramFigure, imageGrid } from "./figures.ts";
+
+export interface FigureCounts {
+  samples: number;
+  /** Test images to complete, and completions of each. */
+  completed: number;
+  completions: number;
+}
+
+/** Writes `<prefix>-samples.png`, `<prefix>-completions.png` and (RGB) `<prefix>-softmax.png`; returns the paths. */
+export async function writeFigures(
+  model: PixelModel,
+  testSet: ImageSet,
+  prefix: string,
+  counts: FigureCounts,
+  seed: number,
+): Promise<string[]> {
+  const c = model.config;
+  const binary = c.output === "binary";
+  const per = c.height * c.width * c.channels;
+  const paths: string[] = [];
+
+  const sampler = new Sampler(model, counts.samples);
+  const samples = await sampler.sample({ seed, stream: 1 });
+  sampler.destroy();
+  paths.push(`${prefix}-samples.png`);
+  await writeFileAtomic(
+    paths.at(-1)!,
+    imageGrid(samples, counts.samples, c.height, c.width, c.channels, { binary, scale: 2 }),
+  );
+
+  // Fig. 1: keep the top half of test images, sample the rest several times.
+  const keepRows = Math.floor(c.height / 2);
+  const n = counts.completed, k = counts.completions;
+  const prefixImages = new Uint8Array(n * k * per);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      prefixImages.set(testSet.pixels.subarray(i * per, (i + 1) * per), (i * k + j) * per);
+    }
+  }
+  const completer = new Sampler(model, n * k);
+  const done = await completer.sample({ seed, stream: 2, prefix: prefixImages, keepRows });
+  completer.destroy();
+  const rows = Array.from({ length: n }, (_, i) => ({
+    occluded: testSet.pixels.subarray(i * per, (i + 1) * per),
+    completions: Array.from({ length: k }, (_, j) => done.subarray((i * k + j) * per, (i * k + j + 1) * per)),
+    original: testSet.pixels.subarray(i * per, (i + 1) * per),
+  }));
+  paths.push(`${prefix}-completions.png`);
+  await writeFileAtomic(
+    paths.at(-1)!,
+    completionFigure(rows, c.height, c.width, c.channels, { keepRows, binary, scale: 2 }),
+  );
+
+  if (!binary) {
+    paths.push(`${prefix}-softmax.png`);
+    await writeFileAtomic(paths.at(-1)!, await softmaxPanels(model, testSet));
+  }
+  return paths;
+}
+
+/** Fig. 6: the first pixel's red value, and the three colours of a pixel in the middle of a test image. */
+async function softmaxPanels(model: PixelModel, testSet: ImageSet): Promise<Uint8Array> {
+  const c = model.config;
+  const per = c.height * c.width * c.channels;
+  const mg = model.buildGraph(1, false, "softmax figure");
+  const image = testSet.pixels.subarray(0, per);
+  const { scale, shift } = model.scaling;
+  mg.input.write(Float32Array.from(image, (v) => v * scale + shift));
+  mg.targets.write(Uint32Array.from(image));
+  mg.graph.run(mg.graph.forward);
+  const logits = await mg.logits.read();
+  mg.graph.destroy();
+  const mid = (Math.floor(c.height / 2) * c.width + Math.floor(c.width / 2)) * c.channels;
+  const picks: [number, "r" | "g" | "b"][] = [[0, "r"], [mid, "r"], [mid + 1, "g"], [mid + 2, "b"]];
+  const panels = picks.map(([s, color]) => {
+    const l = logits.subarray(s * 256, s * 256 + 256);
+    const m = Math.max(...l);
+    const e = Float64Array.from(l, (v) => Math.exp(v - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    return { probs: e.map((v) => v / z), color, marker: image[s] };
+  });
+  return histogramFigure(panels, { cols: 2 });
+}

@@ -1,0 +1,224 @@
+/**
+ * Reproduces a paper table: for each selected row, train the tier's model, evaluate it on the table's
+ * split, compare (paper tier: with the paper within its tolerance; other tiers: with the tier's own
+ * band) and collect one results row per metric. Reference rows carry the published numbers.
+ */
+import { adapterLine, type Gpu } from "../engine/device.ts";
+import { PixelModel } from "../models/model.ts";
+import type { ResultRow, ResultStatus } from "./csv.ts";
+import { evaluate } from "./evaluate.ts";
+import type { PaperTable, TableRow, Tier, TierRun } from "./tables/mod.ts";
+import { type DataOptions, loadTableData, type TableData } from "./table_data.ts";
+import { train } from "./train.ts";
+import { loadCheckpoint } from "./checkpoint.ts";
+import type { ImageSet } from "./datasets/types.ts";
+
+export interface ReproOptions extends DataOptions {
+  gpu: Gpu;
+  table: PaperTable;
+  tier: Tier;
+  /** Row ids to run (all when absent). */
+  rows?: string[];
+  seed: number;
+  /** Override the tier's step count (e.g. for a longer quick run). */
+  steps?: number;
+  /** Where each row's final checkpoint goes (and, with `resume`, where runs continue from). */
+  checkpointDir?: string;
+  resume?: boolean;
+  /** Polled between steps; true stops the current row with a checkpoint and ends the run. */
+  shouldStop?: () => boolean;
+  progress?: boolean;
+  log?: (line: string) => void;
+  /** Called with each trained row's model and data, before it is freed (figures). */
+  afterRow?: (row: TableRow, run: TierRun, model: PixelModel, data: TableData) => Promise<void>;
+}
+
+export interface ReproResult {
+  rows: ResultRow[];
+  /** True when a row compared (with the paper or its band) came out outside. */
+  failed: boolean;
+  interrupted: boolean;
+}
+
+/** `git rev-parse --short HEAD`, with "-dirty" when the work tree has changes; "unknown" outside git. */
+export async function gitCommit(): Promise<string> {
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
+  };
+  try {
+    const head = await run(["rev-parse", "--short", "HEAD"]);
+    if (!head) return "unknown";
+    const dirty = await run(["status", "--porcelain", "--untracked-files=no"]);
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeSet(s: ImageSet): string {
+  return `${s.name} ${s.split}${s.subset ? ` (subset: ${s.count} images)` : ""} [${s.variant}]`;
+}
+
+function describeModel(r: TierRun): string {
+  const m = r.model;
+  return `${m.kind} ${m.layers}x${m.h}${m.residual ? "" : " no-residual"}${m.skip ? "" : " no-skip"}`;
+}
+
+/** pass/fail against the paper (paper tier) or the band (other tiers, which report not-comparable when inside). */
+export function judge(tier: Tier, run: TierRun, paper: number, ours: number): ResultStatus {
+  if (tier === "paper") return Math.abs(ours - paper) <= run.tolerance! ? "pass" : "fail";
+  const [lo, hi] = run.band!;
+  return ours >= lo && ours <= hi ? "not-comparable" : "fail";
+}
+
+function referenceRow(
+  table: PaperTable,
+  row: TableRow,
+  tier: Tier,
+  adapter: string,
+  commit: string,
+): ResultRow {
+  return {
+    table: table.id,
+    row: row.label,
+    model: row.reference!,
+    dataset: table.dataset,
+    dataset_fingerprint: "",
+    tier,
+    metric: `nll-${table.split}`,
+    unit: table.unit,
+    paper: row.paper,
+    ours: null,
+    tolerance: null,
+    status: "reference",
+    steps: null,
+    images_seen: null,
+    wall_s: null,
+    adapter,
+    git_commit: commit,
+    config: JSON.stringify({ qualifier: row.qualifier ?? null }),
+  };
+}
+
+export async function reproTable(o: ReproOptions): Promise<ReproResult> {
+  const { table, tier, gpu } = o;
+  const log = o.log ?? (() => {});
+  const selected = table.rows.filter((r) => !o.rows || o.rows.includes(r.id));
+  const unknown = (o.rows ?? []).filter((id) => !table.rows.some((r) => r.id === id));
+  if (unknown.length) {
+    throw new Error(
+      `${table.id}: unknown rows ${unknown.join(", ")}; known: ${table.rows.map((r) => r.id).join(", ")}`,
+    );
+  }
+  const adapter = adapterLine(gpu.summary);
+  const commit = await gitCommit();
+  const runnable = selected.filter((r) => r.tiers);
+  // Load (and check) every dataset before any training, so a data error writes nothing.
+  const slices = runnable[0]?.tiers![tier];
+  const data = runnable.length ? await loadTableData(table, tier, o, slices ?? {}) : null;
+  const out: ResultRow[] = [];
+  let failed = false, interrupted = false;
+  for (const row of selected) {
+    if (!row.tiers) {
+      out.push(referenceRow(table, row, tier, adapter, commit));
+      continue;
+    }
+    if (interrupted) break;
+    const run = row.tiers[tier];
+    const steps = o.steps ?? run.steps;
+    log(
+      `${table.id} / ${row.id} (${tier}): ${describeModel(run)}, ${steps} steps of batch ${run.batch} on ${
+        describeSet(data!.train)
+      }`,
+    );
+    const model = PixelModel.create(gpu, run.model, o.seed);
+    try {
+      const ckpt = o.checkpointDir
+        ? `${o.checkpointDir}/${table.id}-${row.id}-${tier}.safetensors`
+        : undefined;
+      const resume = ckpt && o.resume && await exists(ckpt) ? await loadCheckpoint(ckpt) : undefined;
+      if (resume) log(`  resuming from ${ckpt} at step ${resume.state.step}`);
+      const t = await train({
+        model,
+        set: data!.train,
+        batch: run.batch,
+        optimizer: run.optimizer,
+        steps,
+        dataSeed: o.seed,
+        checkpoint: ckpt ? { path: ckpt, every: tier === "paper" ? 1000 : steps } : undefined,
+        resume,
+        run: {
+          table: table.id,
+          row: row.id,
+          tier,
+          dataset_name: table.dataset,
+          dataset: data!.train.fingerprint,
+        },
+        shouldStop: o.shouldStop,
+        progress: o.progress,
+        label: `${table.id}/${row.id}`,
+      });
+      if (t.stopped === "interrupted") {
+        interrupted = true;
+        log(`  interrupted at step ${t.steps}${ckpt ? `; checkpoint at ${ckpt} (rerun with --resume)` : ""}`);
+        break;
+      }
+      const metrics: [string, ImageSet, number][] = [[`nll-${table.split}`, data!.eval, row.paper]];
+      if (tier === "paper" && run.trainMetric && row.paperTrain !== undefined) {
+        metrics.push(["nll-train", data!.train, row.paperTrain]);
+      }
+      for (const [metric, set, paper] of metrics) {
+        const e = await evaluate(model, set, {
+          batch: run.batch,
+          progress: o.progress,
+          label: `${row.id} ${metric}`,
+        });
+        const status = judge(tier, run, paper, e.value);
+        failed ||= status === "fail";
+        log(`  ${metric}: ${e.value.toFixed(4)} ${e.unit} (paper ${paper}) -> ${status}`);
+        out.push({
+          table: table.id,
+          row: row.label,
+          model: describeModel(run),
+          dataset: describeSet(set),
+          dataset_fingerprint: `train:${data!.train.fingerprint} eval:${set.fingerprint}`,
+          tier,
+          metric,
+          unit: e.unit,
+          paper,
+          ours: Number(e.value.toFixed(5)),
+          tolerance: tier === "paper" ? run.tolerance! : null,
+          status,
+          steps: t.steps,
+          images_seen: t.imagesSeen,
+          wall_s: Number((t.wallSeconds + e.seconds).toFixed(1)),
+          adapter,
+          git_commit: commit,
+          config: JSON.stringify({
+            model: run.model,
+            batch: run.batch,
+            optimizer: run.optimizer,
+            seed: o.seed,
+            band: run.band ?? null,
+            final_train_loss: Number(t.finalLoss.toFixed(5)),
+            eval_images: set.count,
+          }),
+        });
+      }
+      await o.afterRow?.(row, run, model, data!);
+    } finally {
+      model.destroy();
+    }
+  }
+  return { rows: out, failed, interrupted };
+}

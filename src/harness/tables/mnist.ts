@@ -1,0 +1,73 @@
+/** Table 4: binarized MNIST, test NLL in nats. */
+import { presetByName } from "../../models/presets.ts";
+import { tierRuns } from "./runs.ts";
+import type { PaperTable, TableRow } from "./types.ts";
+
+const SMOKE = { layers: 1, h: 4, outputMaps: 8 };
+/** Under 150 nats: far below the uniform 543.4 and a model of independent pixels (about 206). */
+const QUICK_BAND: [number, number] = [40, 150];
+const SMOKE_BAND: [number, number] = [40, 543.4];
+
+function run(preset: string, quick: Record<string, number>): TableRow["tiers"] {
+  return tierRuns({
+    model: presetByName(preset).config,
+    batch: 16,
+    smoke: SMOKE,
+    quick,
+    quickSteps: 300,
+    paperSteps: 200_000,
+    bands: { smoke: SMOKE_BAND, quick: QUICK_BAND },
+    tolerance: 1.0,
+  });
+}
+
+const ref = (
+  id: string,
+  label: string,
+  paper: number,
+  reference: string,
+  qualifier?: "≈" | "≤",
+): TableRow => ({
+  id,
+  label,
+  paper,
+  reference,
+  qualifier,
+});
+
+export const MNIST_TABLE: PaperTable = {
+  id: "mnist",
+  title: "Table 4: binarized MNIST, test NLL",
+  dataset: "binarized-mnist",
+  split: "test",
+  unit: "nats",
+  note: "Train on the 50,000 training images, report the 10,000 test images. Paper tier: 200,000 steps of " +
+    "batch 16 (64 epochs) with RMSProp lr 1e-3 [NS: the paper gives neither]; quick tier: reduced models " +
+    "(same kind, fewer layers), 300 steps, full test set.",
+  rows: [
+    ref("dbm", "DBM 2hl", 84.62, "Salakhutdinov & Hinton 2009", "≈"),
+    ref("dbn", "DBN 2hl", 84.55, "Murray & Salakhutdinov 2009", "≈"),
+    ref("nade", "NADE", 88.33, "Uria et al. 2014"),
+    ref("eonade", "EoNADE 2hl (128 orderings)", 85.10, "Uria et al. 2014"),
+    ref("eonade5", "EoNADE-5 2hl (128 orderings)", 84.68, "Raiko et al. 2014"),
+    ref("dlgm", "DLGM", 86.60, "Rezende et al. 2014", "≈"),
+    ref("dlgm-leapfrog", "DLGM 8 leapfrog steps", 85.51, "Salimans et al. 2015", "≈"),
+    ref("darn", "DARN 1hl", 84.13, "Gregor et al. 2014", "≈"),
+    ref("made", "MADE 2hl (32 masks)", 86.64, "Germain et al. 2015"),
+    ref("draw", "DRAW", 80.97, "Gregor et al. 2015", "≤"),
+    { id: "pixelcnn", label: "PixelCNN", paper: 81.30, tiers: run("mnist-pixelcnn", { layers: 4 }) },
+    { id: "row-lstm", label: "Row LSTM", paper: 80.54, tiers: run("mnist-row-lstm", { layers: 2 }) },
+    {
+      id: "diagonal-1x32",
+      label: "Diagonal BiLSTM (1 layer, h = 32)",
+      paper: 80.75,
+      tiers: run("mnist-diagonal-bilstm-1x32", { h: 16 }),
+    },
+    {
+      id: "diagonal-7x16",
+      label: "Diagonal BiLSTM (7 layers, h = 16)",
+      paper: 79.20,
+      tiers: run("mnist-diagonal-bilstm-7x16", { layers: 2 }),
+    },
+  ],
+};
