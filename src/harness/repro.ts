@@ -124,7 +124,7 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
   const commit = await gitCommit();
   const runnable = selected.filter((r) => r.tiers);
   // Load (and check) every dataset before any training, so a data error writes nothing.
-  const slices = runnable[0]?.tiers![tier];
+  const slices = runnable[0]?.tiers?.[tier];
   const data = runnable.length ? await loadTableData(table, tier, o, slices ?? {}) : null;
   const out: ResultRow[] = [];
   let failed = false, interrupted = false;

@@ -1,5 +1,5 @@
 /** Shared plumbing of the command-line entry points: errors as one line, Ctrl-C, the device. */
-import { Gpu, GpuError, openGpu } from "../../engine/device.ts";
+import { type Gpu, GpuError, openGpu } from "../../engine/device.ts";
 import { CheckpointError } from "../../engine/safetensors.ts";
 import { DatasetError } from "../datasets/types.ts";
 import { ImplausibleResult } from "../metrics.ts";
