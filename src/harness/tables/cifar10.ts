@@ -11,11 +11,16 @@ const SMOKE_BAND: [number, number] = [1, 8];
 /** Quick runs evaluate the first 1,000 images of the split (the row is labelled a subset). */
 const QUICK_EVAL = 1000;
 
-function run(model: ModelConfig, quick: Partial<ModelConfig>, trainMetric: boolean): TableRow["tiers"] {
+function run(
+  model: ModelConfig,
+  quick: Partial<ModelConfig>,
+  trainMetric: boolean,
+  smoke: Partial<ModelConfig> = {},
+): TableRow["tiers"] {
   return tierRuns({
     model,
     batch: 16,
-    smoke: SMOKE,
+    smoke: { ...SMOKE, ...smoke },
     quick: { outputMaps: 64, ...quick },
     quickSteps: 300,
     quickEvalImages: QUICK_EVAL,
@@ -87,11 +92,12 @@ function variant(
   o: Partial<ModelConfig>,
   quick: Partial<ModelConfig>,
 ): TableRow {
+  // Smoke and quick runs keep what the row varies (connections or depth), at a small width.
   return {
     id,
     label,
     paper,
-    tiers: run(resolveModelConfig({ ...ROW_LSTM, ...o }), { h: 16, ...quick }, false),
+    tiers: run(resolveModelConfig({ ...ROW_LSTM, ...o }), { h: 16, ...quick }, false, { ...o, h: 4 }),
   };
 }
 

@@ -28,11 +28,11 @@ export function tierRuns(p: RowPlan): Record<"smoke" | "quick" | "paper", TierRu
   return {
     smoke: {
       model: with_(p.smoke),
-      batch: 8,
-      steps: 12,
+      batch: 4,
+      steps: 8,
       optimizer: { kind: "rmsprop", lr: 3e-3 },
-      trainImages: 96,
-      heldOut: 24,
+      trainImages: 48,
+      heldOut: 16,
       band: p.bands.smoke,
     },
     quick: {

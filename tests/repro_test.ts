@@ -1,0 +1,118 @@
+/**
+ * The smoke tier of every paper table end to end (load, train, evaluate, judge, CSV), and the repro
+ * command's contract: help, bad input rejected with one line and nothing written, --check, --merge.
+ */
+import assert from "node:assert/strict";
+import { PNG } from "pngjs";
+import { formatResultsCsv, parseResultsCsv, type ResultRow } from "../src/harness/csv.ts";
+import { reproTable } from "../src/harness/repro.ts";
+import { TABLES } from "../src/harness/tables/mod.ts";
+import { testGpu } from "./util.ts";
+
+const CIFAR_FIXTURE = new URL("./fixtures/cifar10", import.meta.url).pathname;
+
+/** A folder `train/` of smooth synthetic RGB PNGs (not ImageNet: it exercises the PNG path only). */
+async function syntheticImagenet(size: number, count: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: `imagenet${size}-` });
+  await Deno.mkdir(`${dir}/train`);
+  for (let i = 0; i < count; i++) {
+    const png = new PNG({ width: size, height: size });
+    for (let p = 0; p < size * size; p++) {
+      const y = Math.floor(p / size), x = p % size;
+      png.data.set([(x * 7 + i * 13) % 256, (y * 5 + i * 3) % 256, (x + y + i) % 256, 255], p * 4);
+    }
+    await Deno.writeFile(`${dir}/train/img${String(i).padStart(4, "0")}.png`, PNG.sync.write(png));
+  }
+  return dir;
+}
+
+async function dataFor(id: string): Promise<{ data?: string; allowSubset?: boolean }> {
+  if (id.startsWith("cifar10")) return { data: CIFAR_FIXTURE, allowSubset: true };
+  if (id === "imagenet32") return { data: await syntheticImagenet(32, 64) };
+  if (id === "imagenet64") return { data: await syntheticImagenet(64, 64) };
+  return {};
+}
+
+for (const table of TABLES) {
+  Deno.test(`repro ${table.id} --tier smoke: every row, judged, written and read back`, async () => {
+    const gpu = await testGpu();
+    const r = await reproTable({
+      gpu,
+      table,
+      tier: "smoke",
+      seed: 1,
+      progress: false,
+      ...await dataFor(table.id),
+    });
+    assert.equal(r.failed, false, "a smoke row left its band");
+    assert.deepEqual(r.rows.map((x) => x.row), table.rows.map((x) => x.label));
+    for (const row of r.rows) {
+      const def = table.rows.find((x) => x.label === row.row)!;
+      assert.equal(row.status, def.reference ? "reference" : "not-comparable");
+      assert.equal(row.paper, def.paper);
+      if (!def.reference) {
+        assert.ok(row.ours! > 0 && row.dataset_fingerprint.startsWith("train:"), `${row.row}: ${row.ours}`);
+        assert.match(row.dataset, /subset/);
+      }
+    }
+    assert.deepEqual(parseResultsCsv(formatResultsCsv(r.rows), "round trip"), r.rows);
+  });
+}
+
+async function repro(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "src/harness/cli/repro.ts", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("repro --help, unknown table, missing data: the right exit codes and one-line errors", async () => {
+  const help = await repro("--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--tier T/);
+  const bad = await repro("table9");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown table "table9"/);
+  const dir = await Deno.makeTempDir();
+  const out = `${dir}/out.csv`;
+  const missing = await repro("cifar10", "--tier", "smoke", "--data", `${dir}/nope`, "--out", out);
+  assert.equal(missing.code, 1);
+  const errors = missing.stderr.trim().split("\n").filter((l) => l.startsWith("repro:"));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /nope: not found/);
+  await assert.rejects(Deno.stat(out), Deno.errors.NotFound, "a failed run must write no results");
+});
+
+Deno.test("repro --check passes a consistent file and fails a tampered one; --merge unites row jobs", async () => {
+  const gpu = await testGpu();
+  const table = TABLES.find((t) => t.id === "mnist")!;
+  const r = await reproTable({
+    gpu,
+    table,
+    tier: "smoke",
+    seed: 1,
+    progress: false,
+    rows: ["row-lstm", "nade"],
+  });
+  const dir = await Deno.makeTempDir();
+  const good = `${dir}/mnist.csv`;
+  await Deno.writeTextFile(good, formatResultsCsv(r.rows));
+  assert.equal((await repro("mnist", "--check", "--out", good)).code, 0);
+  const run = r.rows.find((x) => x.status !== "reference")!;
+  const tampered: ResultRow[] = r.rows.map((x) => x === run ? { ...x, ours: 1000 } : x);
+  const bad = `${dir}/bad.csv`;
+  await Deno.writeTextFile(bad, formatResultsCsv(tampered));
+  const checked = await repro("mnist", "--check", "--out", bad);
+  assert.equal(checked.code, 1);
+  assert.match(checked.stderr, /Row LSTM/);
+
+  const a = `${dir}/a.csv`, b = `${dir}/b.csv`, merged = `${dir}/merged.csv`;
+  await Deno.writeTextFile(a, formatResultsCsv(r.rows.filter((x) => x.status === "reference")));
+  await Deno.writeTextFile(b, formatResultsCsv(r.rows.filter((x) => x.status !== "reference")));
+  const m = await repro("mnist", "--merge", a, b, "--out", merged);
+  assert.equal(m.code, 0, m.stderr);
+  assert.equal(parseResultsCsv(await Deno.readTextFile(merged), merged).length, r.rows.length);
+});
