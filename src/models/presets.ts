@@ -3,7 +3,7 @@
  * no size ([NS]), the choice is stated in `note`.
  */
 import { type ModelConfig, resolveModelConfig } from "./config.ts";
-import { resolveMultiScale } from "./multiscale.ts";
+import { type MultiScaleConfig, resolveMultiScale } from "./multiscale.ts";
 
 export interface Preset {
   name: string;
@@ -113,7 +113,13 @@ export const PRESETS: Preset[] = [
  * ImageNet Row LSTM on subsampled images; the large one the 64x64 Row LSTM (4 layers, h = 512, no
  * residual connections) conditioned through 32 upsampled maps.
  */
-export const MULTISCALE_PRESET = {
+export const MULTISCALE_PRESET: {
+  name: string;
+  dataset: "imagenet64";
+  batch: number;
+  config: MultiScaleConfig;
+  note: string;
+} = {
   name: "imagenet64-multiscale",
   dataset: "imagenet64" as const,
   batch: 32,

@@ -4,7 +4,7 @@
  * NLL comes back through a ring of staging buffers a few steps late, so the loop never waits on the GPU.
  */
 import { GpuError } from "../engine/device.ts";
-import { Graph } from "../engine/graph.ts";
+import { type Dispatch, Graph } from "../engine/graph.ts";
 import { recordGatherBatch } from "../engine/ops/gather.ts";
 import { Optimizer, type OptimizerConfig } from "../engine/optim.ts";
 import { ReadbackRing } from "../engine/runner.ts";
@@ -72,7 +72,7 @@ export class BatchFeeder {
     this.indices.write(idx);
   }
 
-  get dispatches() {
+  get dispatches(): Dispatch[] {
     if (!this.input) throw new GpuError("no dataset: call use() first");
     return this.input.forward;
   }

@@ -166,16 +166,16 @@ export function convForward(spec: ConvSpec): Kernel {
   bindings.forEach((b, i) => L.push(decl(i, b)));
   if (usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${bindings.length}) var<uniform> step: Step;`);
   const T = spec.taps.length;
-  if (T > 0) {
-    const tapList = spec.taps.map((t) => `vec3i(${t.dy}, ${t.dx}, ${t.w})`).join(", ");
-    L.push(`const TAPS = array<vec3i, ${T}>(${tapList});`);
-  }
+  const loop = tapLoop(spec, { vecA, vecN, V, KK, dA, dN });
+  if (T > 0) L.push(...loop.decls);
   L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
   L.push(`  let z = wid.z;`);
   L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
-  L.push(`  let c0 = (wid.x * ${u(wgx)} + lid.x) * ${u(V)};`);
-  for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j)}, ${u(NV - 1)});`);
+  // Column slot j of a thread is c0 + j * wgx: neighbouring invocations (SIMD lanes on a CPU, a warp on
+  // a GPU) read neighbouring vec4s of W.
+  L.push(`  let c0 = wid.x * ${u(wgx * V)} + lid.x;`);
+  for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(NV - 1)});`);
   for (let i = 0; i < tm; i++) {
     L.push(`  let m${i} = r0 + ${u(i)}; let mm${i} = min(m${i}, ${u(M - 1)});`);
     L.push(
@@ -187,15 +187,15 @@ export function convForward(spec: ConvSpec): Kernel {
   for (let k = 0; k < blocks.length; k++) {
     for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var a${k}_${i}_${j} = ${zero};`);
   }
-  if (T > 0) L.push(...tapLoop(spec, { vecA, vecN, V, KK, dA, dN }));
+  if (T > 0) L.push(...loop.body);
   const ctx: EpilogueContext = {
     tm,
     tn,
     vec: vecN,
     blocks,
     acc: (k, i, j) => `a${k}_${i}_${j}`,
-    col: (j) => `(c0 + ${u(j)})`,
-    colOk: (j) => `(c0 + ${u(j)} < ${u(NV)})`,
+    col: (j) => `(c0 + ${u(j * wgx)})`,
+    colOk: (j) => `(c0 + ${u(j * wgx)} < ${u(NV)})`,
   };
   if (spec.epilogue) {
     L.push(spec.epilogue.code(ctx));
@@ -222,39 +222,93 @@ interface Derived {
   dN: number;
 }
 
-/** The reduction over taps and input channels, accumulating into a{block}_{row}_{slot}. */
-function tapLoop(spec: ConvSpec, d: Derived): string[] {
+/**
+ * The reduction over taps and input channels, accumulating into a{block}_{row}_{slot}. Up to
+ * {@link UNROLL_TAPS} taps are unrolled, so each one's bounds checks exist only where it can leave the
+ * map (the centre tap needs none); more taps (the 7x7 input layer) run in a loop, which compiles much
+ * faster. Per channel step the weights are loaded first, then each row's input once, feeding its FMAs.
+ */
+function tapLoop(spec: ConvSpec, d: Derived): { decls: string[]; body: string[] } {
+  const L: string[] = [];
+  const inp = spec.input, w = spec.weight;
+  L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
+  L.push(`  let wbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
+  if (spec.taps.length <= UNROLL_TAPS) {
+    spec.taps.forEach((tap, t) => {
+      L.push(`  {`);
+      L.push(...tapBody(spec, d, { dy: u(OFF + tap.dy), dx: u(OFF + tap.dx), w: u(tap.w) }, {
+        y: tap.dy !== 0,
+        x: tap.dx !== 0,
+      }, t));
+      L.push(`  }`);
+    });
+    return { decls: [], body: L };
+  }
+  const list = spec.taps.map((t) => `vec3i(${t.dy + OFF}, ${t.dx + OFF}, ${t.w})`).join(", ");
+  L.push(`  for (var t = 0u; t < ${u(spec.taps.length)}; t++) {`);
+  L.push(`    let tap = vec3u(TAPS[t]);`);
+  L.push(...tapBody(spec, d, { dy: "tap.x", dx: "tap.y", w: "tap.z" }, { y: true, x: true }, 0));
+  L.push(`  }`);
+  return { decls: [`const TAPS = array<vec3i, ${spec.taps.length}>(${list});`], body: L };
+}
+
+/** Taps unrolled at most (more taps run in a loop). */
+const UNROLL_TAPS = 9;
+
+/** Bias added to coordinates before a tap offset, larger than any kernel half-width. */
+const OFF = 64;
+
+/**
+ * One tap: `e.dy`, `e.dx` are u32 WGSL expressions of OFF + offset, `e.w` the weight block; `check`
+ * says which bounds can fail. Coordinates are biased by OFF so that y + dy never wraps: the input row is
+ * valid iff OFF <= y + (OFF + dy) < OFF + H.
+ */
+function tapBody(
+  spec: ConvSpec,
+  d: Derived,
+  e: { dy: string; dx: string; w: string },
+  check: { y: boolean; x: boolean },
+  t: number,
+): string[] {
   const { tm } = spec.tiles;
   const { vecA, vecN, V, KK, dA, dN } = d;
   const blocks = spec.blocks ?? [0];
-  const H = spec.height, Wd = spec.width, CIN = spec.cin, T = spec.taps.length;
+  const H = spec.height, Wd = spec.width, CIN = spec.cin;
   const inp = spec.input, w = spec.weight;
-  const L: string[] = [];
-  L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
-  L.push(`  let wbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
-  L.push(`  for (var t = 0u; t < ${u(T)}; t++) {`);
-  L.push(`    let tap = TAPS[t];`);
-  L.push(`    let wt = wbase + u32(tap.z) * ${u(w.sTap)};`);
-  for (let i = 0; i < tm; i++) {
-    L.push(`    let yy${i} = i32(y${i}) + tap.x; let xx${i} = i32(x${i}) + tap.y;`);
-    L.push(`    let in${i} = yy${i} >= 0 && yy${i} < ${H} && xx${i} >= 0 && xx${i} < ${Wd};`);
-    L.push(
-      `    let xb${i} = select(0u, (xbase + b${i} * ${u(inp.sB)} + u32(yy${i}) * ${u(inp.sY)} + ` +
-        `u32(xx${i}) * ${u(inp.sX)}) / ${u(dA)}, in${i});`,
-    );
-  }
-  L.push(`    for (var ci = 0u; ci < ${u(CIN / KK)}; ci++) {`);
   const aZero = vecA ? "vec4f()" : "0.0";
-  for (let i = 0; i < tm; i++) L.push(`      let x${i}v = select(${aZero}, X[xb${i} + ci], in${i});`);
+  const L: string[] = [];
+  L.push(`    let wt = (wbase + ${e.w} * ${u(w.sTap)}) / ${u(dN)};`);
+  for (let i = 0; i < tm; i++) {
+    const yy = `(y${i} + ${e.dy})`, xx = `(x${i} + ${e.dx})`;
+    const conds = [];
+    if (check.y) conds.push(`${yy} >= ${u(OFF)}`, `${yy} < ${u(OFF + H)}`);
+    if (check.x) conds.push(`${xx} >= ${u(OFF)}`, `${xx} < ${u(OFF + Wd)}`);
+    const addr = `(xbase + b${i} * ${u(inp.sB)} + (${yy} - ${u(OFF)}) * ${u(inp.sY)} + ` +
+      `(${xx} - ${u(OFF)}) * ${u(inp.sX)}) / ${u(dA)}`;
+    if (conds.length) {
+      L.push(`    let in${i}_${t} = ${conds.join(" && ")};`);
+      L.push(`    let xb${i} = select(0u, ${addr}, in${i}_${t});`);
+    } else {
+      L.push(`    let xb${i} = ${addr};`);
+    }
+  }
+  const checked = check.x || check.y;
+  L.push(`    for (var ci = 0u; ci < ${u(CIN / KK)}; ci++) {`);
   for (let kk = 0; kk < KK; kk++) {
-    L.push(`      let wr${kk} = (wt + (ci * ${u(KK)} + ${u(kk)}) * ${u(w.ld)}) / ${u(dN)};`);
+    L.push(`      let wr${kk} = wt + (ci * ${u(KK)} + ${u(kk)}) * ${u(w.ld / dN)};`);
     for (let k = 0; k < blocks.length; k++) {
       for (let j = 0; j < V; j++) {
         L.push(`      let w${kk}_${k}_${j} = W[wr${kk} + ${u(blocks[k] / dN)} + cv${j}];`);
       }
-      for (let i = 0; i < tm; i++) {
-        const a = vecA ? `x${i}v[${kk}]` : `x${i}v`;
-        const av = vecN ? `vec4f(${a})` : a;
+    }
+  }
+  for (let i = 0; i < tm; i++) {
+    const load = `X[xb${i} + ci]`;
+    L.push(`      let x${i}v = ${checked ? `select(${aZero}, ${load}, in${i}_${t})` : load};`);
+    for (let kk = 0; kk < KK; kk++) {
+      const a = vecA ? `x${i}v[${kk}]` : `x${i}v`;
+      const av = vecN ? `vec4f(${a})` : a;
+      for (let k = 0; k < blocks.length; k++) {
         for (let j = 0; j < V; j++) {
           L.push(`      a${k}_${i}_${j} = fma(${av}, w${kk}_${k}_${j}, a${k}_${i}_${j});`);
         }
@@ -262,7 +316,6 @@ function tapLoop(spec: ConvSpec, d: Derived): string[] {
     }
   }
   L.push(`    }`);
-  L.push(`  }`);
   return L;
 }
 
@@ -343,10 +396,10 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
   L.push(`  let z = wid.z;`);
   L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
-  L.push(`  let c0 = (wid.x * ${u(wgx)} + lid.x) * ${u(V)};`);
+  L.push(`  let c0 = wid.x * ${u(wgx * V)} + lid.x;`);
   L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
   L.push(`  let gbase = ${offsetExpr(g.offset)} + z * ${u(g.sZ ?? 0)};`);
-  for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j)}, ${u(NV - 1)});`);
+  for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(NV - 1)});`);
   const rowsPer = vecA ? 4 : 1;
   for (let q = 0; q < groups; q++) {
     L.push(`  let mm${q} = min(r0 + ${u(q * rowsPer)}, ${u(M - 1)});`);
@@ -401,8 +454,9 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
       };`,
     );
     for (let j = 0; j < V; j++) {
-      const v = spec.accumulate ? `a${i}_${j} + DW[o + c0 + ${u(j)}]` : `a${i}_${j}`;
-      L.push(`    if (c0 + ${u(j)} < ${u(NV)}) { DW[o + c0 + ${u(j)}] = ${v}; }`);
+      const col = `c0 + ${u(j * wgx)}`;
+      const v = spec.accumulate ? `a${i}_${j} + DW[o + ${col}]` : `a${i}_${j}`;
+      L.push(`    if (${col} < ${u(NV)}) { DW[o + ${col}] = ${v}; }`);
     }
     L.push(`  }`);
   }
