@@ -3,7 +3,7 @@
  * layer, and the output head (paper Table 1).
  */
 import type { Init } from "../engine/params.ts";
-import { colourGroups, levels, type ModelConfig } from "./config.ts";
+import { colourGroups, type ModelConfig } from "./config.ts";
 import { channelGroups, convMask, type MaskType } from "./masks.ts";
 import type { ModelOps } from "./ops.ts";
 
@@ -67,9 +67,4 @@ export function outputHead<T>(ops: ModelOps<T>, cfg: ModelConfig, x: T): T {
   const n = logitChannels(cfg);
   const outGroups = channelGroups(n, colourGroups(cfg));
   return conv(ops, cfg, "logits", ops.relu(a), { kh: 1, kw: 1, cout: n, mask: "B", outGroups });
-}
-
-/** Number of distinct values a sub-pixel takes (for the uniform baseline). */
-export function uniformNatsPerImage(cfg: ModelConfig): number {
-  return cfg.height * cfg.width * cfg.channels * Math.log(levels(cfg));
 }

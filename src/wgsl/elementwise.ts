@@ -40,8 +40,3 @@ export function elementwise(spec: ElementwiseSpec): Kernel {
     usesStep: false,
   };
 }
-
-/** Zero or one in the type of the kernel's vector width. */
-export function zeroOf(vec: boolean): string {
-  return vec ? "vec4f()" : "0.0";
-}
