@@ -19,6 +19,8 @@ const CASES: Case[] = [
   { name: "1x1 to 3 channels", x: [3, 3, 4, 8], w: [1, 1, 8, 3] },
   { name: "1x1 to 1 channel (sigmoid logits)", x: [2, 3, 3, 4], w: [1, 1, 4, 1] },
   { name: "3x3 odd channel counts", x: [1, 4, 4, 5], w: [3, 3, 5, 6], mask: "B", groups: 1 },
+  // 1152 positions: the filter gradient is split over rows (split-K) and summed.
+  { name: "3x3 mask B, split-K filter gradient", x: [2, 24, 24, 8], w: [3, 3, 8, 8], mask: "B", groups: 3 },
 ];
 
 for (const c of CASES) {

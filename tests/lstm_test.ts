@@ -40,6 +40,17 @@ const CASES: (ScanGeometry & { name: string })[] = [
     taps: [-1, 0, 1],
   },
   { name: "a single step", z: 1, batch: 3, height: 1, width: 6, h: 8, axis: "rows", taps: [-1, 0, 1] },
+  // 2 * 17 * 24 = 816 positions after the first step: the state-to-state weight gradient is split-K.
+  {
+    name: "long scan (split-K weight gradient)",
+    z: 2,
+    batch: 2,
+    height: 24,
+    width: 18,
+    h: 4,
+    axis: "cols",
+    taps: [-1, 0],
+  },
 ];
 
 function weights(geo: ScanGeometry, seed: number): ScanWeights {

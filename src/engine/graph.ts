@@ -37,6 +37,7 @@ export class Graph {
   private readonly grads = new Map<Tensor, GradState>();
   private readonly needsGrad = new Set<Tensor>();
   private readonly gradViews = new Map<Tensor, Tensor>();
+  private readonly workspaces: Tensor[] = [];
 
   constructor(readonly gpu: Gpu, readonly label: string) {
     this.arena = new Arena(gpu, label);
@@ -44,6 +45,19 @@ export class Graph {
 
   alloc(label: string, shape: readonly number[], dtype: DType = "f32"): Tensor {
     return this.arena.alloc(`${this.label}/${label}`, shape, dtype);
+  }
+
+  /**
+   * Scratch memory for values that live only between two dispatches of one op (split-K partial sums).
+   * Dispatches run in recorded order, so every op of the graph can share it.
+   */
+  workspace(elements: number): Tensor {
+    let w = this.workspaces.find((t) => t.size >= elements);
+    if (!w) {
+      w = this.arena.alloc(`${this.label}/workspace ${this.workspaces.length}`, [elements]);
+      this.workspaces.push(w);
+    }
+    return w.size === elements ? w : new Tensor(this.gpu, w.label, [elements], w.buffer, w.offset);
   }
 
   /**

@@ -363,11 +363,17 @@ export interface FilterGradSpec {
   accumulate?: boolean;
   z?: number;
   tiles: Tiles;
+  /**
+   * Split-K: split s sums only its share of the map's rows and writes partial sums
+   * PART[z, s, (tap, ci), col] (taps in list order) instead of dW; a reduction adds the splits up.
+   */
+  splits?: number;
 }
 
 /**
  * Generates the filter-gradient kernel: rows are (tap, ci), columns are output channels, and the
- * reduction runs over every position of the map in a fixed order (deterministic).
+ * reduction runs over the positions of the map (or of one split's share of its rows) in a fixed order
+ * (deterministic).
  */
 export function convFilterGrad(spec: FilterGradSpec): Kernel {
   const { tm, tn, wgx, wgy } = spec.tiles;
@@ -394,77 +400,122 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   L.push(`const TAPS = array<vec3i, ${T}>(${tapList});`);
   L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
-  L.push(`  let z = wid.z;`);
+  const splits = spec.splits ?? 1, R = spec.batch * H, chunk = Math.ceil(R / splits);
+  L.push(`  let z = wid.z / ${u(splits)};`);
+  L.push(`  let split = wid.z % ${u(splits)};`);
+  L.push(`  let rlo = split * ${u(chunk)}; let rhi = min(rlo + ${u(chunk)}, ${u(R)});`);
   L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
   L.push(`  let c0 = wid.x * ${u(wgx * V)} + lid.x;`);
   L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
   L.push(`  let gbase = ${offsetExpr(g.offset)} + z * ${u(g.sZ ?? 0)};`);
   for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(NV - 1)});`);
-  const rowsPer = vecA ? 4 : 1;
-  for (let q = 0; q < groups; q++) {
-    L.push(`  let mm${q} = min(r0 + ${u(q * rowsPer)}, ${u(M - 1)});`);
-    L.push(`  let tap${q} = TAPS[mm${q} / ${u(CIN)}]; let ci${q} = mm${q} % ${u(CIN)};`);
-  }
   const zero = vecN ? "vec4f()" : "0.0";
   for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var a${i}_${j} = ${zero};`);
-  L.push(`  for (var b = 0u; b < ${u(spec.batch)}; b++) {`);
-  L.push(`  for (var y = 0u; y < ${u(H)}; y++) {`);
-  for (let q = 0; q < groups; q++) {
-    L.push(`    let yy${q} = i32(y) + tap${q}.x;`);
-    L.push(`    let iny${q} = yy${q} >= 0 && yy${q} < ${H};`);
-    L.push(`    let xr${q} = xbase + b * ${u(inp.sB)} + u32(max(yy${q}, 0)) * ${u(inp.sY)} + ci${q};`);
-  }
-  L.push(`    let gr = gbase + b * ${u(g.sB)} + y * ${u(g.sY)};`);
-  // Unrolling positions amortises the loop and bounds arithmetic over more FMAs.
-  const unroll = [4, 2, 1].find((k) => Wd % k === 0)!;
-  L.push(`    for (var x0 = 0u; x0 < ${u(Wd)}; x0 += ${u(unroll)}) {`);
-  const aZero = vecA ? "vec4f()" : "0.0";
-  const dA = vecA ? 4 : 1;
-  for (let s = 0; s < unroll; s++) {
-    L.push(`      let x${s} = x0 + ${u(s)};`);
-    for (let q = 0; q < groups; q++) {
-      L.push(`      let xx${s}_${q} = i32(x${s}) + tap${q}.y;`);
-      L.push(`      let in${s}_${q} = iny${q} && xx${s}_${q} >= 0 && xx${s}_${q} < ${Wd};`);
-      L.push(
-        `      let xv${s}_${q} = select(${aZero}, X[select(0u, (xr${q} + u32(xx${s}_${q}) * ${
-          u(inp.sX)
-        }) / ` +
-          `${u(dA)}, in${s}_${q})], in${s}_${q});`,
-      );
-    }
-    L.push(`      let gi${s} = (gr + x${s} * ${u(g.sX)}) / ${u(dN)};`);
-    for (let j = 0; j < V; j++) L.push(`      let g${s}_${j} = G[gi${s} + cv${j}];`);
-    for (let i = 0; i < tm; i++) {
-      const q = vecA ? Math.floor(i / 4) : i;
-      const a = vecA ? `xv${s}_${q}[${i % 4}]` : `xv${s}_${q}`;
-      const av = vecN ? `vec4f(${a})` : a;
-      for (let j = 0; j < V; j++) L.push(`      a${i}_${j} = fma(${av}, g${s}_${j}, a${i}_${j});`);
-    }
-  }
-  L.push(`    }`);
-  L.push(`  }`);
-  L.push(`  }`);
-  L.push(`  let dwbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
-  for (let i = 0; i < tm; i++) {
-    L.push(`  if (r0 + ${u(i)} < ${u(M)}) {`);
-    L.push(`    let tp = TAPS[(r0 + ${u(i)}) / ${u(CIN)}];`);
-    L.push(
-      `    let o = (dwbase + u32(tp.z) * ${u(w.sTap)} + ((r0 + ${u(i)}) % ${u(CIN)}) * ${u(w.ld)}) / ${
-        u(dN)
-      };`,
-    );
-    for (let j = 0; j < V; j++) {
-      const col = `c0 + ${u(j * wgx)}`;
-      const v = spec.accumulate ? `a${i}_${j} + DW[o + ${col}]` : `a${i}_${j}`;
-      L.push(`    if (${col} < ${u(NV)}) { DW[o + ${col}] = ${v}; }`);
-    }
+  const fma = (i: number, xv: string, gv: (j: number) => string) => {
+    const a = vecA ? `${xv}[${i % 4}]` : xv;
+    const av = vecN ? `vec4f(${a})` : a;
+    for (let j = 0; j < V; j++) L.push(`      a${i}_${j} = fma(${av}, ${gv(j)}, a${i}_${j});`);
+  };
+  if (vecA && CIN % tm === 0) {
+    // All rows of a thread belong to one tap: loop over exactly the positions where it stays inside the
+    // map, so the inner loop has no bounds checks.
+    L.push(`  let mm = min(r0, ${u(M - 1)});`);
+    L.push(`  let tap = TAPS[mm / ${u(CIN)}]; let ci0 = mm % ${u(CIN)};`);
+    L.push(`  let ylo = u32(max(0, -tap.x)); let yhi = u32(min(${H}, ${H} - tap.x));`);
+    L.push(`  let xlo = u32(max(0, -tap.y)); let xhi = u32(min(${Wd}, ${Wd} - tap.y));`);
+    L.push(`  for (var r = rlo; r < rhi; r++) {`);
+    L.push(`    let b = r / ${u(H)}; let y = r % ${u(H)};`);
+    L.push(`    if (y < ylo || y >= yhi) { continue; }`);
+    L.push(`    let xr = (xbase + b * ${u(inp.sB)} + u32(i32(y) + tap.x) * ${u(inp.sY)} + ci0) / 4u;`);
+    L.push(`    let gr = (gbase + b * ${u(g.sB)} + y * ${u(g.sY)}) / ${u(dN)};`);
+    // Four positions per iteration, loads first, then each accumulator row takes its four FMAs in a
+    // row: on the software adapter accumulators live in spilled registers, so this quarters the spill
+    // traffic (the forward kernel gets the same reuse from its four k-steps per vec4 load).
+    const body = (n: number) => {
+      for (let s = 0; s < n; s++) {
+        L.push(`      let xi${s} = xr + u32(i32(x + ${u(s)}) + tap.y) * ${u(inp.sX / 4)};`);
+        L.push(`      let gi${s} = gr + (x + ${u(s)}) * ${u(g.sX / dN)};`);
+        for (let j = 0; j < V; j++) L.push(`      let g${s}_${j} = G[gi${s} + cv${j}];`);
+        for (let q = 0; q < tm / 4; q++) L.push(`      let xv${s}_${q} = X[xi${s} + ${u(q)}];`);
+      }
+      for (let i = 0; i < tm; i++) {
+        for (let s = 0; s < n; s++) fma(i, `xv${s}_${Math.floor(i / 4)}`, (j) => `g${s}_${j}`);
+      }
+    };
+    L.push(`    var x = xlo;`);
+    L.push(`    for (; x + 4u <= xhi; x += 4u) {`);
+    body(4);
+    L.push(`    }`);
+    L.push(`    for (; x < xhi; x++) {`);
+    body(1);
+    L.push(`    }`);
     L.push(`  }`);
+  } else {
+    // Rows may span taps (or channels come one at a time): per-group taps and bounds checks.
+    const rowsPer = vecA ? 4 : 1;
+    for (let q = 0; q < groups; q++) {
+      L.push(`  let mm${q} = min(r0 + ${u(q * rowsPer)}, ${u(M - 1)});`);
+      L.push(`  let tap${q} = TAPS[mm${q} / ${u(CIN)}]; let ci${q} = mm${q} % ${u(CIN)};`);
+    }
+    L.push(`  for (var r = rlo; r < rhi; r++) {`);
+    L.push(`    let b = r / ${u(H)}; let y = r % ${u(H)};`);
+    for (let q = 0; q < groups; q++) {
+      L.push(`    let yy${q} = i32(y) + tap${q}.x;`);
+      L.push(`    let iny${q} = yy${q} >= 0 && yy${q} < ${H};`);
+      L.push(`    let xr${q} = xbase + b * ${u(inp.sB)} + u32(max(yy${q}, 0)) * ${u(inp.sY)} + ci${q};`);
+    }
+    L.push(`    let gr = gbase + b * ${u(g.sB)} + y * ${u(g.sY)};`);
+    L.push(`    for (var x = 0u; x < ${u(Wd)}; x++) {`);
+    const aZero = vecA ? "vec4f()" : "0.0";
+    for (let q = 0; q < groups; q++) {
+      L.push(`      let xx${q} = i32(x) + tap${q}.y;`);
+      L.push(`      let in${q} = iny${q} && xx${q} >= 0 && xx${q} < ${Wd};`);
+      L.push(
+        `      let xa${q} = select(0u, (xr${q} + u32(xx${q}) * ${u(inp.sX)}) / ${u(vecA ? 4 : 1)}, in${q});`,
+      );
+      L.push(`      let xv${q} = select(${aZero}, X[xa${q}], in${q});`);
+    }
+    L.push(`      let gi = (gr + x * ${u(g.sX)}) / ${u(dN)};`);
+    for (let j = 0; j < V; j++) L.push(`      let g${j} = G[gi + cv${j}];`);
+    for (let i = 0; i < tm; i++) fma(i, `xv${vecA ? Math.floor(i / 4) : i}`, (j) => `g${j}`);
+    L.push(`    }`);
+    L.push(`  }`);
+  }
+  if (splits > 1) {
+    // Partial sums, dense over the active taps: PART[z, split, t * CIN + ci, col].
+    L.push(`  let pbase = (z * ${u(splits)} + split) * ${u(M * (NV * dN))};`);
+    for (let i = 0; i < tm; i++) {
+      L.push(`  if (r0 + ${u(i)} < ${u(M)}) {`);
+      L.push(`    let o = (pbase + (r0 + ${u(i)}) * ${u(NV * dN)}) / ${u(dN)};`);
+      for (let j = 0; j < V; j++) {
+        const col = `c0 + ${u(j * wgx)}`;
+        L.push(`    if (${col} < ${u(NV)}) { DW[o + ${col}] = a${i}_${j}; }`);
+      }
+      L.push(`  }`);
+    }
+  } else {
+    L.push(`  let dwbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
+    for (let i = 0; i < tm; i++) {
+      L.push(`  if (r0 + ${u(i)} < ${u(M)}) {`);
+      L.push(`    let tp = TAPS[(r0 + ${u(i)}) / ${u(CIN)}];`);
+      L.push(
+        `    let o = (dwbase + u32(tp.z) * ${u(w.sTap)} + ((r0 + ${u(i)}) % ${u(CIN)}) * ${u(w.ld)}) / ${
+          u(dN)
+        };`,
+      );
+      for (let j = 0; j < V; j++) {
+        const col = `c0 + ${u(j * wgx)}`;
+        const v = spec.accumulate ? `a${i}_${j} + DW[o + ${col}]` : `a${i}_${j}`;
+        L.push(`    if (${col} < ${u(NV)}) { DW[o + ${col}] = ${v}; }`);
+      }
+      L.push(`  }`);
+    }
   }
   L.push(`}`);
   const workgroups: [number, number, number] = [
     Math.ceil(NV / (wgx * V)),
     Math.ceil(M / (wgy * tm)),
-    spec.z ?? 1,
+    (spec.z ?? 1) * splits,
   ];
   return { code: L.join("\n"), bindings: bindings.map((b) => b.name), workgroups, usesStep };
 }

@@ -8,7 +8,8 @@ import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
 import { chooseTiles, profileFor } from "../tiles.ts";
-import { convFilterGrad, convForward, type MapView, type Tap } from "../../wgsl/conv.ts";
+import { convForward, type MapView, type Tap } from "../../wgsl/conv.ts";
+import { filterGrad } from "./filter_grad.ts";
 import { transposeTaps } from "../../wgsl/layout.ts";
 import { columnSum } from "./reduce.ts";
 
@@ -108,21 +109,25 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     }
     const dw = g.gradSink(w);
     if (dw) {
-      const k = convFilterGrad({
-        label: `${name} dW`,
-        batch: B,
-        height: H,
-        width: W,
-        cin: C,
-        n: CO,
-        taps,
-        input: nhwc(x),
-        grad: nhwc(dy),
-        weight: { offset: { c: 0 }, sTap: C * CO, ld: CO },
-        accumulate: dw.accumulate,
-        tiles: chooseTiles(profile, taps.length * C, CO),
-      });
-      g.dispatch(`${name} dW`, k, { X: x, G: dy, DW: dw.grad });
+      filterGrad(
+        g,
+        `${name} dW`,
+        {
+          label: `${name} dW`,
+          batch: B,
+          height: H,
+          width: W,
+          cin: C,
+          n: CO,
+          taps,
+          input: nhwc(x),
+          grad: nhwc(dy),
+          weight: { offset: { c: 0 }, sTap: C * CO, ld: CO },
+        },
+        x,
+        dy,
+        dw,
+      );
     }
     if (opts.bias) {
       const db = g.gradSink(opts.bias);

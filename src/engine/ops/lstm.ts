@@ -11,7 +11,8 @@ import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
 import { chooseTiles, profileFor } from "../tiles.ts";
-import { convFilterGrad, convForward, type MapView } from "../../wgsl/conv.ts";
+import { convForward, type MapView } from "../../wgsl/conv.ts";
+import { filterGrad } from "./filter_grad.ts";
 import { transposeTaps } from "../../wgsl/layout.ts";
 import { lstmBackwardStep, lstmForwardStep, type StepStrides } from "../../wgsl/lstm.ts";
 import { scanSteps } from "../reference/lstm.ts";
@@ -144,9 +145,10 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
         steps: number,
         accumulate: boolean,
       ) =>
-        g.dispatch(
+        filterGrad(
+          g,
           label,
-          convFilterGrad({
+          {
             label,
             batch: B,
             height: steps,
@@ -157,11 +159,11 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
             input,
             grad,
             weight: { offset: { c: 0 }, sTap: h * G, ld: G, sZ: T * h * G },
-            accumulate,
             z: Z,
-            tiles: chooseTiles(profile, T * h, G),
-          }),
-          { X: x, G: dg, DW: dw.grad },
+          },
+          x,
+          dg,
+          { grad: dw.grad, accumulate },
         );
       // Step 0 reads h0 (zero strides); steps 1..S-1 read the hidden map one step back.
       fg(
