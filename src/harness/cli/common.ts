@@ -1,4 +1,5 @@
 /** Shared plumbing of the command-line entry points: errors as one line, Ctrl-C, the device. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type Gpu, GpuError, openGpu } from "../../engine/device.ts";
 import { CheckpointError } from "../../engine/safetensors.ts";
 import { DatasetError } from "../datasets/types.ts";
@@ -7,6 +8,21 @@ import { TrainingDiverged } from "../train.ts";
 
 /** Thrown for bad command-line usage; printed with the command's --help hint, exit code 2. */
 export class UsageError extends Error {}
+
+/**
+ * node:util parseArgs (the caller passes `args: Deno.args`), with its complaints (unknown or ambiguous
+ * options) as UsageErrors.
+ */
+export function parseCli<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      throw new UsageError((e as Error).message.split("\n")[0]);
+    }
+    throw e;
+  }
+}
 
 const EXPECTED = [UsageError, DatasetError, CheckpointError, GpuError, ImplausibleResult, TrainingDiverged];
 

@@ -1,10 +1,9 @@
 /** `deno task eval`: the NLL of a trained model over a whole split, with exact denominators. */
-import { parseArgs } from "node:util";
 import { loadModelFile } from "../checkpoint.ts";
 import { evaluate } from "../evaluate.ts";
 import { loadSplit } from "../table_data.ts";
 import type { DatasetId } from "../tables/types.ts";
-import { device, positiveInt, runMain, UsageError } from "./common.ts";
+import { device, parseCli, positiveInt, runMain, UsageError } from "./common.ts";
 
 const DATASETS: DatasetId[] = ["binarized-mnist", "cifar10", "imagenet32", "imagenet64"];
 
@@ -23,7 +22,7 @@ options:
   --help            this text`;
 
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({
+  const { values: a } = parseCli({
     args: Deno.args,
     options: {
       checkpoint: { type: "string" },

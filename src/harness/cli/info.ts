@@ -1,9 +1,8 @@
 /** `deno task info`: which adapter runs the kernels, its features and limits, and the presets' sizes. */
-import { parseArgs } from "node:util";
 import { adapterLine } from "../../engine/device.ts";
 import { declareParams, paramCounts } from "../../models/model.ts";
 import { PRESETS } from "../../models/presets.ts";
-import { device, runMain, textTable } from "./common.ts";
+import { device, parseCli, runMain, textTable } from "./common.ts";
 
 const HELP = `usage: deno task info [--presets]
 
@@ -12,7 +11,7 @@ fallback, its features and the limits that matter; with --presets, every paper p
 counts per layer.`;
 
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({
+  const { values: a } = parseCli({
     args: Deno.args,
     options: { presets: { type: "boolean" }, help: { type: "boolean" } },
   });

@@ -2,13 +2,12 @@
  * `deno task repro <table>`: reproduce one of the paper's tables into results/<table>.csv (and PNG
  * figures next to it), print paper vs ours side by side, and exit non-zero when a compared row fails.
  */
-import { parseArgs } from "node:util";
 import { formatResultsCsv, mergeResults, parseResultsCsv, type ResultRow, rowKey } from "../csv.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { writeFigures } from "../paper_figures.ts";
 import { judge, reproTable } from "../repro.ts";
 import { tableById, TABLES, type Tier } from "../tables/mod.ts";
-import { device, positiveInt, runMain, stopOnCtrlC, textTable, UsageError } from "./common.ts";
+import { device, parseCli, positiveInt, runMain, stopOnCtrlC, textTable, UsageError } from "./common.ts";
 
 const HELP = `usage: deno task repro <table> [options]
 
@@ -86,8 +85,7 @@ function recheck(rows: ResultRow[]): string[] {
 }
 
 async function main(): Promise<number> {
-  const { values: a, positionals } = parseArgs({
-    args: Deno.args,
+  const { values: a, positionals } = parseCli({
     allowPositionals: true,
     options: {
       tier: { type: "string" },

@@ -1,5 +1,4 @@
 /** `deno task sample`: generate images (or completions of test images) from a trained model as PNG. */
-import { parseArgs } from "node:util";
 import { sampleMultiScale } from "../../models/multiscale.ts";
 import { Sampler } from "../../models/sampler.ts";
 import { writeFileAtomic } from "../atomic.ts";
@@ -8,7 +7,7 @@ import { imageGrid } from "../figures.ts";
 import { writeFigures } from "../paper_figures.ts";
 import { loadSplit } from "../table_data.ts";
 import type { DatasetId } from "../tables/types.ts";
-import { device, positiveInt, runMain, UsageError } from "./common.ts";
+import { device, parseCli, positiveInt, runMain, UsageError } from "./common.ts";
 
 const HELP = `usage: deno task sample --checkpoint PATH [options]
 
@@ -27,7 +26,7 @@ options:
   --help            this text`;
 
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({
+  const { values: a } = parseCli({
     args: Deno.args,
     options: {
       checkpoint: { type: "string" },

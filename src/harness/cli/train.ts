@@ -1,12 +1,11 @@
 /** `deno task train`: train one model on its dataset, with checkpoints, resume and periodic evaluation. */
-import { parseArgs } from "node:util";
 import type { OptimizerConfig } from "../../engine/optim.ts";
 import { PixelModel } from "../../models/model.ts";
 import { loadCheckpoint } from "../checkpoint.ts";
 import { SetEvaluator } from "../evaluate.ts";
 import { cifarValidation, loadSplit } from "../table_data.ts";
 import { train } from "../train.ts";
-import { device, positiveInt, positiveNumber, runMain, stopOnCtrlC, UsageError } from "./common.ts";
+import { device, parseCli, positiveInt, positiveNumber, runMain, stopOnCtrlC, UsageError } from "./common.ts";
 import { MODEL_HELP, MODEL_OPTIONS, modelFromArgs } from "./model_args.ts";
 
 const HELP = `usage: deno task train --preset NAME [options]
@@ -32,7 +31,7 @@ ${MODEL_HELP}
   --help            this text`;
 
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({
+  const { values: a } = parseCli({
     args: Deno.args,
     options: {
       ...MODEL_OPTIONS,

@@ -1,0 +1,152 @@
+/**
+ * The train, eval, sample and info commands end to end as a user runs them: exit codes, one-line
+ * errors, checkpoints that resume, Ctrl-C writing a checkpoint, PNG output.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { PNG } from "pngjs";
+import { loadCheckpoint } from "../src/harness/checkpoint.ts";
+
+const CIFAR_FIXTURE = new URL("./fixtures/cifar10", import.meta.url).pathname;
+const TINY = ["--layers", "1", "--h", "4", "--output-maps", "8"];
+
+async function task(name: string, ...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `src/harness/cli/${name}.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The lines a command printed as errors ("<command>: ..."). */
+function errorLines(command: string, stderr: string): string[] {
+  return stderr.trim().split("\n").filter((l) => l.startsWith(`${command}:`));
+}
+
+Deno.test("every command answers --help", async () => {
+  for (const name of ["train", "eval", "sample", "info", "repro"]) {
+    const r = await task(name, "--help");
+    assert.equal(r.code, 0, name);
+    assert.match(r.stdout, /^usage: deno task/, name);
+  }
+});
+
+Deno.test("info names the adapter and whether it is a fallback", async () => {
+  const r = await task("info");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^adapter: +.+\n/);
+  assert.match(r.stdout, /fallback: +(yes|no)/);
+  assert.match(r.stdout, /maxStorageBufferBindingSize/);
+});
+
+Deno.test("train, resume, eval on a CIFAR-10 subset; sample a binary model to PNG", async () => {
+  const dir = await Deno.makeTempDir();
+  const ckpt = `${dir}/cifar.safetensors`;
+  const data = ["--data", CIFAR_FIXTURE, "--allow-subset"];
+  const first = await task(
+    "train",
+    "--preset",
+    "cifar10-row-lstm",
+    ...TINY,
+    ...data,
+    "--steps",
+    "2",
+    "--batch",
+    "4",
+    "--checkpoint",
+    ckpt,
+  );
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal((await loadCheckpoint(ckpt)).state.step, 2);
+  const more = await task(
+    "train",
+    "--preset",
+    "cifar10-row-lstm",
+    ...TINY,
+    ...data,
+    "--steps",
+    "3",
+    "--batch",
+    "4",
+    "--checkpoint",
+    ckpt,
+    "--resume",
+  );
+  assert.equal(more.code, 0, more.stderr);
+  assert.equal((await loadCheckpoint(ckpt)).state.step, 3);
+  const ev = await task("eval", "--checkpoint", ckpt, "--split", "valid", ...data);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.match(ev.stdout, /cifar10 valid .*\(subset\): \d+\.\d+ bits\/dim over 47 images/);
+
+  const mnist = `${dir}/mnist.safetensors`;
+  const t = await task("train", "--preset", "mnist-pixelcnn", ...TINY, "--steps", "1", "--checkpoint", mnist);
+  assert.equal(t.code, 0, t.stderr);
+  const png = `${dir}/samples.png`;
+  const s = await task("sample", "--checkpoint", mnist, "--count", "2", "--out", png);
+  assert.equal(s.code, 0, s.stderr);
+  const image = PNG.sync.read(Buffer.from(await Deno.readFile(png)));
+  assert.ok(image.width >= 2 * 28 && image.height >= 28, `${image.width}x${image.height}`);
+});
+
+Deno.test("bad input: one line naming what is wrong, non-zero exit", async () => {
+  const dir = await Deno.makeTempDir();
+  const unknown = await task("train", "--preset", "mnist-nope");
+  assert.equal(unknown.code, 2);
+  assert.match(errorLines("train", unknown.stderr)[0], /unknown preset "mnist-nope"/);
+  const noData = await task(
+    "train",
+    "--preset",
+    "cifar10-row-lstm",
+    "--data",
+    `${dir}/missing`,
+    "--checkpoint",
+    `${dir}/x`,
+  );
+  assert.equal(noData.code, 1);
+  assert.deepEqual(errorLines("train", noData.stderr).length, 1);
+  const noCkpt = await task("eval", "--checkpoint", `${dir}/missing.safetensors`);
+  assert.equal(noCkpt.code, 1);
+  assert.match(errorLines("eval", noCkpt.stderr)[0], /missing\.safetensors: cannot read/);
+  const badLr = await task("train", "--preset", "mnist-row-lstm", "--lr=-1");
+  assert.equal(badLr.code, 2);
+  assert.match(errorLines("train", badLr.stderr)[0], /--lr must be a positive number/);
+  const bogus = await task("eval", "--bogus");
+  assert.equal(bogus.code, 2);
+  assert.match(errorLines("eval", bogus.stderr)[0], /Unknown option '--bogus'/);
+});
+
+Deno.test("Ctrl-C stops training after the current step and writes a checkpoint", async () => {
+  const dir = await Deno.makeTempDir();
+  const ckpt = `${dir}/stop.safetensors`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "src/harness/cli/train.ts",
+      "--preset",
+      "mnist-row-lstm",
+      ...TINY,
+      "--steps",
+      "100000",
+      "--checkpoint",
+      ckpt,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("step 1/")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  child.kill("SIGINT");
+  while (!(await reader.read()).done) { /* drain */ }
+  const status = await child.status;
+  assert.equal(status.code, 130, seen);
+  const state = (await loadCheckpoint(ckpt)).state;
+  assert.ok(state.step >= 1 && state.step < 100000, `checkpoint at step ${state.step}`);
+});
