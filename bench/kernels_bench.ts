@@ -1,0 +1,222 @@
+/**
+ * Kernel throughput: the best plain matmul of a tile sweep (the yardstick), the engine's own GEMM path,
+ * convolutions at the shapes of the paper's layers (forward, dX, dW, and all three), dispatch overhead
+ * and a small training step. Target: every convolution figure at least 70% of the best matmul's
+ * GFLOP/s. FLOPs are those the kernels execute: 2 * positions * Cout * (active taps * Cin) per pass.
+ *
+ *   deno bench -A bench/kernels_bench.ts
+ */
+import { openGpu } from "../src/engine/device.ts";
+import { type Dispatch, Graph } from "../src/engine/graph.ts";
+import { activeTaps, conv2d } from "../src/engine/ops/conv.ts";
+import type { Tensor } from "../src/engine/tensor.ts";
+import { channelGroups, convMask, gateGroups } from "../src/models/masks.ts";
+import { PixelModel } from "../src/models/model.ts";
+import { presetByName } from "../src/models/presets.ts";
+import { fillRandom } from "./fill.ts";
+import { MATMUL_SHAPES, matmulCandidates, MatmulSweep, shapeText } from "./matmul_figures.ts";
+import { Report } from "./report.ts";
+import { trainStep } from "./steps.ts";
+import { PassTimer, Series } from "./timing.ts";
+
+const CONV_TARGET = 0.7;
+
+const gpu = await openGpu();
+const timer = new PassTimer(gpu);
+const report = new Report("kernels", gpu);
+
+const sweep = new MatmulSweep(report, timer, matmulCandidates(gpu, false));
+report.yardstick = () => sweep.yardstick();
+
+for (const { name, shape } of MATMUL_SHAPES) {
+  report.bench({
+    name: `engine GEMM (1x1 conv2d) @ ${name}`,
+    shape: shapeText(shape),
+    flops: 2 * shape.m * shape.n * shape.k,
+    note: "x [1,1,M,K] * w [1,1,K,N]",
+  }, () => {
+    const g = new Graph(gpu, "engine gemm");
+    const x = g.alloc("x", [1, 1, shape.m, shape.k]);
+    const w = g.alloc("w", [1, 1, shape.k, shape.n]);
+    fillRandom(x);
+    fillRandom(w);
+    conv2d(g, x, w);
+    return new Series(timer, [g.forward]);
+  });
+}
+
+/** A masked convolution of a paper layer, CIFAR-10 geometry (batch 16, 32 x 32). */
+interface ConvCase {
+  name: string;
+  kh: number;
+  kw: number;
+  cin: number;
+  cout: number;
+  mask: Float32Array;
+  /** False for the input layer: the image needs no gradient, so training runs no dX there. */
+  inputGrad: boolean;
+  /** Deno.bench iterations per figure (fewer for the big ones). */
+  n: number;
+}
+
+const B = 16, H = 32, W = 32;
+const rgb = (c: number) => channelGroups(c, 3);
+const CASES: ConvCase[] = [
+  {
+    name: "row-lstm i-s 1x3 mask B 256->512",
+    kh: 1,
+    kw: 3,
+    cin: 256,
+    cout: 512,
+    mask: convMask(1, 3, rgb(256), gateGroups(128, 4, 3), "B"),
+    inputGrad: true,
+    n: 2,
+  },
+  {
+    name: "pixelcnn 3x3 mask B 128->128",
+    kh: 3,
+    kw: 3,
+    cin: 128,
+    cout: 128,
+    mask: convMask(3, 3, rgb(128), rgb(128), "B"),
+    inputGrad: true,
+    n: 2,
+  },
+  {
+    name: "input 7x7 mask A 3->256",
+    kh: 7,
+    kw: 7,
+    cin: 3,
+    cout: 256,
+    mask: convMask(7, 7, rgb(3), rgb(256), "A"),
+    inputGrad: false,
+    n: 2,
+  },
+  {
+    name: "output 1x1 mask B 256->1024",
+    kh: 1,
+    kw: 1,
+    cin: 256,
+    cout: 1024,
+    mask: convMask(1, 1, rgb(256), rgb(1024), "B"),
+    inputGrad: true,
+    n: 2,
+  },
+  {
+    name: "output 1x1 mask B 1024->1024",
+    kh: 1,
+    kw: 1,
+    cin: 1024,
+    cout: 1024,
+    mask: convMask(1, 1, rgb(1024), rgb(1024), "B"),
+    inputGrad: true,
+    n: 1,
+  },
+];
+
+/**
+ * The case's forward, dX and dW dispatch lists, built once at first use. dX and dW come from two graphs
+ * over the same x, w and dY, one differentiating x only and one w only, so each list holds exactly
+ * what the op records for that gradient (whatever kernels it uses) and together they are its backward.
+ */
+function convLists(c: ConvCase): () => { fwd: Dispatch[]; dx: Dispatch[]; dw: Dispatch[] } {
+  let built: { fwd: Dispatch[]; dx: Dispatch[]; dw: Dispatch[] } | null = null;
+  return () => {
+    if (built) return built;
+    const gw = new Graph(gpu, `${c.name} dW`);
+    const x = gw.alloc("x", [B, H, W, c.cin]);
+    const w = gw.alloc("w", [c.kh, c.kw, c.cin, c.cout]);
+    const dy = gw.alloc("dy", [B, H, W, c.cout]);
+    fillRandom(x);
+    fillRandom(w, 0.1, c.mask);
+    fillRandom(dy);
+    const backward = (g: Graph, wrt: Tensor) => {
+      g.requireGrad(wrt);
+      g.buildBackward([[conv2d(g, x, w, { mask: c.mask }), dy]]);
+      return g;
+    };
+    const dw = backward(gw, w).backward;
+    const gx = c.inputGrad ? backward(new Graph(gpu, `${c.name} dX`), x) : null;
+    built = { fwd: gw.forward, dx: gx?.backward ?? [], dw };
+    return built;
+  };
+}
+
+for (const c of CASES) {
+  const taps = activeTaps(c.kh, c.kw, c.cin, c.cout, c.mask).length;
+  const pass = 2 * B * H * W * c.cout * taps * c.cin;
+  const shape = `B${B} ${H}x${W} K=${taps}taps*${c.cin} N=${c.cout}`;
+  const lists = convLists(c);
+  const fig = (part: string, passes: number, pick: () => Dispatch[][], prewarmed = false, note?: string) =>
+    report.bench(
+      { name: `conv ${c.name} ${part}`, shape, flops: passes * pass, target: CONV_TARGET, n: c.n, note },
+      () => new Series(timer, pick(), { prewarmed }),
+    );
+  fig("fwd", 1, () => [lists().fwd]);
+  if (c.inputGrad) fig("dX", 1, () => [lists().dx]);
+  fig("dW", 1, () => [lists().dw]);
+  const all = c.inputGrad ? 3 : 2;
+  fig(
+    c.inputGrad ? "fwd+dX+dW" : "fwd+dW",
+    all,
+    () => [lists().fwd, lists().dx, lists().dw],
+    true,
+    c.inputGrad ? undefined : "no dX: the image needs no gradient",
+  );
+}
+
+/** Dispatches per repetition of the overhead figures. */
+const TRIVIAL = 1000;
+
+function trivialDispatches(): Dispatch[] {
+  const g = new Graph(gpu, "trivial");
+  const out = g.alloc("out", [4]);
+  const code = "@group(0) @binding(0) var<storage, read_write> OUT: array<f32>;\n" +
+    "@compute @workgroup_size(1) fn main() { OUT[0] = OUT[0] + 1.0; }";
+  g.dispatch("trivial", { code, bindings: ["OUT"], workgroups: [1, 1, 1], usesStep: false }, { OUT: out });
+  return new Array(TRIVIAL).fill(g.forward[0]);
+}
+
+report.bench({
+  name: "dispatch overhead (GPU timestamps)",
+  shape: `${TRIVIAL} trivial dispatches, one pass`,
+  units: TRIVIAL,
+  note: "ms per dispatch",
+}, () => new Series(timer, [trivialDispatches()], { minMs: 100 }));
+report.bench({
+  name: "dispatch overhead (wall: encode+submit+wait)",
+  shape: `${TRIVIAL} trivial dispatches, one pass`,
+  units: TRIVIAL,
+  note: "ms per dispatch",
+}, () => new Series(timer, [trivialDispatches()], { minMs: 100, clock: "wall" }));
+
+const small = presetByName("mnist-row-lstm");
+const smallLayers = 2;
+report.bench({
+  name: `train step ${small.name} (${smallLayers} layers)`,
+  shape: `B${small.batch} 28x28x1 h=${small.config.h}`,
+  images: small.batch,
+  note: "fwd+bwd+RMSProp, one submit",
+}, () => {
+  const model = PixelModel.create(gpu, { ...small.config, layers: smallLayers }, 1);
+  return new Series(timer, trainStep(model, small.batch));
+});
+
+sweep.recheck();
+
+report.summary(() => {
+  const convs = report.rows().filter((r) => r.bench.startsWith("conv ") && r.ratio !== null);
+  if (!convs.length) return sweep.driftLines();
+  const worst = convs.reduce((a, b) => (a.ratio! <= b.ratio! ? a : b));
+  const missed = convs.filter((r) => r.ratio! < CONV_TARGET).length;
+  const missedAlongside = convs.filter((r) => r.pairedRatio !== null && r.pairedRatio < CONV_TARGET).length;
+  return [
+    "",
+    ...sweep.driftLines(),
+    `Convolution target (>= ${
+      100 * CONV_TARGET
+    }% of the best matmul): missed on ${missed} of ${convs.length} ` +
+    `figures (${missedAlongside} against the yardstick timed alongside); lowest: ${worst.bench} at ` +
+    `${(100 * worst.ratio!).toFixed(0)}%.`,
+  ];
+});
