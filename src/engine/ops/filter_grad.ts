@@ -42,8 +42,8 @@ export function filterGrad(
   dw: { grad: Tensor; accumulate: boolean },
 ): void {
   const M = p.taps.length * p.cin;
-  const tiles = chooseTiles(profileFor(g.gpu), M, p.n);
   const splits = splitsFor(p);
+  const tiles = chooseTiles(profileFor(g.gpu), M, p.n);
   if (splits === 1) {
     g.dispatch(label, convFilterGrad({ ...p, tiles, accumulate: dw.accumulate }), {
       X: x,
