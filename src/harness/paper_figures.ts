@@ -38,22 +38,23 @@ export async function writeFigures(
     imageGrid(samples, counts.samples, c.height, c.width, c.channels, { binary, scale: 2 }),
   );
 
-  // Fig. 1: keep the top half of test images, sample the rest several times.
+  // Fig. 1: keep the top half of test images, sample the rest several times. The images are spread
+  // over the set (binarized MNIST's test file is sorted by digit).
   const keepRows = Math.floor(c.height / 2);
   const n = counts.completed, k = counts.completions;
+  const picked = Array.from({ length: n }, (_, i) => {
+    const at = Math.floor((i * testSet.count) / n) * per;
+    return testSet.pixels.subarray(at, at + per);
+  });
   const prefixImages = new Uint8Array(n * k * per);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) {
-      prefixImages.set(testSet.pixels.subarray(i * per, (i + 1) * per), (i * k + j) * per);
-    }
-  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) prefixImages.set(picked[i], (i * k + j) * per);
   const completer = new Sampler(model, n * k);
   const done = await completer.sample({ seed, stream: 2, prefix: prefixImages, keepRows });
   completer.destroy();
-  const rows = Array.from({ length: n }, (_, i) => ({
-    occluded: testSet.pixels.subarray(i * per, (i + 1) * per),
+  const rows = picked.map((image, i) => ({
+    occluded: image,
     completions: Array.from({ length: k }, (_, j) => done.subarray((i * k + j) * per, (i * k + j + 1) * per)),
-    original: testSet.pixels.subarray(i * per, (i + 1) * per),
+    original: image,
   }));
   paths.push(`${prefix}-completions.png`);
   await writeFileAtomic(
