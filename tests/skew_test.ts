@@ -33,13 +33,13 @@ const CASES: Case[] = [
   { name: "skew pair (left | mirrored right)", input: [2, n, n, 8], op: skewPair, ref: skewPairRef },
   {
     name: "unskew combine (left + shifted mirrored right)",
-    input: [4, n, 2 * n - 1, 4],
+    input: [4, 2 * n - 1, n, 4],
     op: unskewCombine,
     ref: unskewCombineRef,
   },
   {
     name: "unskew combine, scalar channels",
-    input: [2, n, 2 * n - 1, 3],
+    input: [2, 2 * n - 1, n, 3],
     op: unskewCombine,
     ref: unskewCombineRef,
   },

@@ -57,6 +57,6 @@ export function diagonalBiLstmLayer<T>(
     bias: ops.param(`${name}.ss.b`, [2, 4 * h], gateBiasInit(cfg)),
     h0: ops.param(`${name}.h0`, [2, h], ZEROS),
     c0: ops.param(`${name}.c0`, [2, h], ZEROS),
-  }, { z: 2, axis: "cols", taps: [-1, 0] });
+  }, { z: 2, taps: [-1, 0] });
   return ops.unskewCombine(states);
 }

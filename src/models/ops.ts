@@ -70,12 +70,12 @@ export class DeclareOps implements ModelOps<Shaped> {
   skewPair(x: Shaped): Shaped {
     const [B, n, W, C] = x.shape;
     if (n !== W || C % 2) fail("skewPair", `expects [B, n, n, 2C], got [${x.shape}]`);
-    return { shape: [2 * B, n, 2 * n - 1, C / 2] };
+    return { shape: [2 * B, 2 * n - 1, n, C / 2] };
   }
 
   unskewCombine(s: Shaped): Shaped {
-    const [B2, n, W, C] = s.shape;
-    if (W !== 2 * n - 1 || B2 % 2) fail("unskewCombine", `expects [2B, n, 2n-1, C], got [${s.shape}]`);
+    const [B2, W, n, C] = s.shape;
+    if (W !== 2 * n - 1 || B2 % 2) fail("unskewCombine", `expects [2B, 2n-1, n, C], got [${s.shape}]`);
     return { shape: [B2 / 2, n, n, C] };
   }
 

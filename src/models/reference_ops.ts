@@ -39,7 +39,6 @@ export class ReferenceOps implements ModelOps<RefValue> {
       height: Y,
       width: X,
       h: G / 4,
-      axis: opts.axis,
       taps: opts.taps,
     };
     const r = lstmScanRef(geo, {

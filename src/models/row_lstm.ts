@@ -46,5 +46,5 @@ export function rowLstmLayer<T>(ops: ModelOps<T>, cfg: ModelConfig, name: string
     bias: ops.param(`${name}.ss.b`, [1, 4 * h], gateBiasInit(cfg)),
     h0: ops.param(`${name}.h0`, [1, h], ZEROS),
     c0: ops.param(`${name}.c0`, [1, h], ZEROS),
-  }, { z: 1, axis: "rows", taps: [-1, 0, 1] });
+  }, { z: 1, taps: [-1, 0, 1] });
 }

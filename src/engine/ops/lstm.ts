@@ -1,7 +1,8 @@
 /**
- * The spatial LSTM scan (paper eq. 3) as one op with a fused kernel per step: rows for the Row LSTM,
- * columns of the skewed map for the Diagonal BiLSTM. See src/engine/reference/lstm.ts for the exact
- * semantics; Z independent directions run in the same dispatches, each with its own weights.
+ * The spatial LSTM scan (paper eq. 3) as one op with a fused kernel per step: one step per row of the
+ * input map (the Row LSTM's rows; for the Diagonal BiLSTM, the columns of the skewed map, which is stored
+ * column-major). See src/engine/reference/lstm.ts for the exact semantics; Z independent directions run
+ * in the same dispatches, each with its own weights.
  *
  * Backward runs one fused kernel per step in reverse, then forms the state-to-state weight gradient as
  * one filter-gradient GEMM over all steps (plus the step that reads h0), and the bias and initial-state
@@ -22,8 +23,6 @@ import { addInto } from "./basic.ts";
 export interface LstmScanOptions {
   /** Number of independent directions stacked along the batch axis (1 Row LSTM, 2 Diagonal BiLSTM). */
   z: number;
-  /** "rows": one step per row; "cols": one step per column. */
-  axis: "rows" | "cols";
   /** Offsets along a step's positions read from the previous step's h (Row LSTM [-1, 0, 1]). */
   taps: number[];
 }
@@ -38,9 +37,10 @@ export interface LstmParams {
   c0: Tensor;
 }
 
-function strides(b: number, y: number, x: number, ch: number, axis: "rows" | "cols"): StepStrides {
+/** Strides of an NHWC map scanned row by row: a step is a row, its positions the row's pixels. */
+function strides(b: number, y: number, x: number, ch: number): StepStrides {
   const sB = y * x * ch;
-  return axis === "rows" ? { sZ: b * sB, sB, sT: x * ch, sL: ch } : { sZ: b * sB, sB, sT: ch, sL: x * ch };
+  return { sZ: b * sB, sB, sT: x * ch, sL: ch };
 }
 
 /** The whole map as conv positions [B, S, L] (taps along L), starting at step `from`. */
@@ -67,9 +67,9 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
       throw new GpuError(`${name}: ${t.label} is [${t.shape}], expected [${shape}]`);
     }
   }
-  const geo = { z: Z, batch: B, height: Y, width: X, h, axis: opts.axis, taps: opts.taps };
+  const geo = { z: Z, batch: B, height: Y, width: X, h, taps: opts.taps };
   const { steps: S, positions: L } = scanSteps(geo);
-  const gs = strides(B, Y, X, G, opts.axis), hs = strides(B, Y, X, h, opts.axis);
+  const gs = strides(B, Y, X, G), hs = strides(B, Y, X, h);
   const profile = profileFor(g.gpu);
   const stepTiles = chooseTiles(profile, B * L, h, 4);
   const stepSpec = {
@@ -117,7 +117,10 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
     const carry = g.alloc(`${name}.dc carry`, [ZB, L, h]);
     const wssT = g.alloc(`${name}.wssT`, [Z, T, G, h]);
     g.dispatch(`${name} transpose`, transposeTaps(Z * T, h, G), { SRC: p.wss, DST: wssT });
-    const bwdTiles = chooseTiles(profile, B * L, h);
+    // The backward epilogue reads and writes all four gates of each channel: tiles as narrow as the
+    // forward step's, with half its rows (1.3x faster than plain h-column tiles on the software adapter,
+    // Diagonal BiLSTM on MNIST).
+    const bwdTiles = chooseTiles({ ...profile, tm: Math.max(1, profile.tm / 2) }, B * L, h, 4);
     for (let t = S - 1; t >= 0; t--) {
       const recurrent = t < S - 1, isFirst = t === 0;
       const k = lstmBackwardStep({

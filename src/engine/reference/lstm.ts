@@ -1,6 +1,6 @@
 /**
- * Float64 reference of the spatial LSTM scan used by the Row LSTM (one step per row) and the Diagonal
- * BiLSTM (one step per column of the skewed map), eq. (3) of the paper:
+ * Float64 reference of the spatial LSTM scan, one step per row of an NHWC map (the Row LSTM's rows; for
+ * the Diagonal BiLSTM the columns of the skewed map, stored column-major), eq. (3) of the paper:
  *
  *   [o, f, i, g] = sigma(K_ss (*) h_prev + gates + bias)      (sigmoid for o, f, i; tanh for g)
  *   c = f . c_prev + i . g,   h = o . tanh(c)
@@ -17,7 +17,6 @@ export interface ScanGeometry {
   height: number;
   width: number;
   h: number;
-  axis: "rows" | "cols";
   taps: number[];
 }
 
@@ -30,15 +29,12 @@ export interface ScanWeights {
 }
 
 export function scanSteps(geo: ScanGeometry): { steps: number; positions: number } {
-  return geo.axis === "rows"
-    ? { steps: geo.height, positions: geo.width }
-    : { steps: geo.width, positions: geo.height };
+  return { steps: geo.height, positions: geo.width };
 }
 
-/** Element index of (zb, step, position, channel) in an NHWC map with `ch` channels. */
+/** Element index of (zb, step = row t, position = column l, channel) in an NHWC map with `ch` channels. */
 function at(geo: ScanGeometry, zb: number, t: number, l: number, ch: number): number {
-  const [y, x] = geo.axis === "rows" ? [t, l] : [l, t];
-  return ((zb * geo.height + y) * geo.width + x) * ch;
+  return ((zb * geo.height + t) * geo.width + l) * ch;
 }
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));

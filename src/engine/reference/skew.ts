@@ -87,14 +87,25 @@ export function addRef(a: Map4, b: Map4): Map4 {
   return { data: a.data.map((v, i) => v + b.data[i]), shape: a.shape };
 }
 
-/** The Diagonal BiLSTM's skewPair as a composition of the primitives. */
-export function skewPairRef(x: Map4): Map4 {
-  const C = x.shape[3] / 2;
-  return stackRef(skewRef(channelsRef(x, 0, C)), skewRef(mirrorRef(channelsRef(x, C, C))));
+/** Swaps rows and columns: [N, H, W, C] -> [N, W, H, C]. */
+export function transposeRef(x: Map4): Map4 {
+  const [N, H, W, C] = x.shape;
+  const out = make([N, W, H, C]);
+  for (let b = 0; b < N; b++) {
+    for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) copyPixel(out, b, c, r, x, b, r, c);
+  }
+  return out;
 }
 
-/** The Diagonal BiLSTM's unskewCombine as a composition of the primitives. */
-export function unskewCombineRef(s: Map4): Map4 {
+/** The Diagonal BiLSTM's skewPair as a composition of the primitives (stored column-major). */
+export function skewPairRef(x: Map4): Map4 {
+  const C = x.shape[3] / 2;
+  return transposeRef(stackRef(skewRef(channelsRef(x, 0, C)), skewRef(mirrorRef(channelsRef(x, C, C)))));
+}
+
+/** The Diagonal BiLSTM's unskewCombine as a composition of the primitives (input column-major). */
+export function unskewCombineRef(columns: Map4): Map4 {
+  const s = transposeRef(columns);
   const B = s.shape[0] / 2;
   const left = unskewRef(imagesRef(s, 0, B));
   const right = shiftDownRef(mirrorRef(unskewRef(imagesRef(s, B, B))));
