@@ -90,6 +90,57 @@ Deno.test("train, resume, eval on a CIFAR-10 subset; sample a binary model to PN
   assert.ok(image.width >= 2 * 28 && image.height >= 28, `${image.width}x${image.height}`);
 });
 
+/** A downsampled-ImageNet-shaped folder of synthetic 64x64 PNGs (not ImageNet: the PNG path only). */
+async function syntheticImagenet64(count: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "imagenet64-" });
+  for (const part of ["train", "valid"]) {
+    await Deno.mkdir(`${dir}/${part}`);
+    for (let i = 0; i < count; i++) {
+      const png = new PNG({ width: 64, height: 64 });
+      for (let p = 0; p < 64 * 64; p++) {
+        png.data.set([(p * 7 + i) % 256, (p + 3 * i) % 256, (p >> 6) % 256, 255], p * 4);
+      }
+      await Deno.writeFile(`${dir}/${part}/${i}.png`, PNG.sync.write(png));
+    }
+  }
+  return dir;
+}
+
+Deno.test("the Multi-Scale preset trains its two parts and evaluates the conditional one", async () => {
+  const data = await syntheticImagenet64(8);
+  const small = `${data}/small.safetensors`, large = `${data}/large.safetensors`;
+  const common = [
+    "--preset",
+    "imagenet64-multiscale",
+    ...TINY,
+    "--data",
+    data,
+    "--steps",
+    "2",
+    "--batch",
+    "4",
+  ];
+  const s = await task("train", ...common, "--part", "small", "--checkpoint", small);
+  assert.equal(s.code, 0, s.stderr);
+  const l = await task("train", ...common, "--part", "large", "--checkpoint", large);
+  assert.equal(l.code, 0, l.stderr);
+  const noPart = await task("train", "--preset", "imagenet64-multiscale", "--data", data);
+  assert.equal(noPart.code, 2);
+  const ev = await task(
+    "eval",
+    "--checkpoint",
+    large,
+    "--split",
+    "valid",
+    "--data",
+    data,
+    "--dataset",
+    "imagenet64",
+  );
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.match(ev.stdout, /imagenet64 valid.*bits\/dim over 8 images/);
+});
+
 Deno.test("bad input: one line naming what is wrong, non-zero exit", async () => {
   const dir = await Deno.makeTempDir();
   const unknown = await task("train", "--preset", "mnist-nope");

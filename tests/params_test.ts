@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { ModelConfig } from "../src/models/config.ts";
-import { declareParams, paramCounts } from "../src/models/model.ts";
+import { declareParams, largestBatch, paramCounts } from "../src/models/model.ts";
 import { PRESETS } from "../src/models/presets.ts";
 
 /** Channels of each colour group for a map of c channels: contiguous thirds, extras to the first. */
@@ -80,3 +80,13 @@ for (const p of PRESETS) {
     console.log(`${p.name}: ${total} weights, ${trainable} trainable`);
   });
 }
+
+Deno.test("the largest batch that fits a binding limit is set by the widest activation", () => {
+  // CIFAR-10 Row LSTM: the widest map of an image is the output head's 1024 channels over 32x32.
+  const cfg = PRESETS.find((p) => p.name === "cifar10-row-lstm")!.config;
+  const perImage = 32 * 32 * 1024 * 4;
+  assert.equal(largestBatch(cfg, 5 * perImage + 100, 16), 5);
+  assert.equal(largestBatch(cfg, 5 * perImage - 4, 16), 4);
+  assert.equal(largestBatch(cfg, 100 * perImage, 16), 16);
+  assert.equal(largestBatch(cfg, 1, 16), 1);
+});

@@ -11,6 +11,7 @@ import { inputScale } from "../src/models/config.ts";
 import { PixelModel } from "../src/models/model.ts";
 import { ReferenceOps } from "../src/models/reference_ops.ts";
 import { Sampler } from "../src/models/sampler.ts";
+import { sampleMultiScale } from "../src/models/multiscale.ts";
 import { testGpu } from "./util.ts";
 import { randomizeParams } from "./model_util.ts";
 
@@ -27,8 +28,18 @@ function cfg(kind: ModelKind, rgb: boolean): Partial<ModelConfig> & { kind: Mode
   };
 }
 
-/** Generates like the sampler, in float64; returns the images and the smallest decision margin. */
-function referenceSample(model: PixelModel, flat: Float32Array, B: number, seed: number) {
+/**
+ * Generates like the sampler, in float64 (a conditional model reads `small`); returns the images and the
+ * smallest decision margin.
+ */
+function referenceSample(
+  model: PixelModel,
+  flat: Float32Array,
+  B: number,
+  seed: number,
+  stream = 0,
+  small?: Uint8Array,
+) {
   const c = model.config;
   const per = c.height * c.width * c.channels, levels = c.output === "binary" ? 1 : 256;
   const img = new Uint8Array(B * per);
@@ -40,9 +51,13 @@ function referenceSample(model: PixelModel, flat: Float32Array, B: number, seed:
       data: Float64Array.from(img, (v) => v * scale + shift),
       shape: [B, c.height, c.width, c.channels],
     };
-    const out = logits(ops, c, x).data;
+    const cond = small && {
+      data: Float64Array.from(small, (v) => v * scale + shift),
+      shape: [B, c.height / 2, c.width / 2, c.channels],
+    };
+    const out = logits(ops, c, x, cond).data;
     for (let b = 0; b < B; b++) {
-      const u = sampleUniform(seed, 0, b, s);
+      const u = sampleUniform(seed, stream, b, s);
       const row = out.subarray((b * per + s) * levels, (b * per + s + 1) * levels);
       const pick = levels === 1 ? sampleBernoulliRef(row[0], u) : sampleCategoricalRef(row, u);
       img[b * per + s] = pick.value;
@@ -93,4 +108,34 @@ Deno.test("completions keep the given rows exactly", async () => {
   }
   sampler.destroy();
   model.destroy();
+});
+
+Deno.test("multi-scale sampling: small images first, then full-size images conditioned on them", async () => {
+  const gpu = await testGpu();
+  const base = {
+    kind: "row-lstm" as const,
+    channels: 1 as const,
+    output: "binary" as const,
+    layers: 1,
+    h: 4,
+    outputMaps: 8,
+  };
+  const small = PixelModel.create(gpu, { ...base, height: 4, width: 4 }, 1);
+  const large = PixelModel.create(
+    gpu,
+    { ...base, height: 8, width: 8, conditioning: { factor: 2, maps: 4 } },
+    2,
+  );
+  randomizeParams(small, new Rng(8, 1));
+  const flat = randomizeParams(large, new Rng(8, 2));
+  const got = await sampleMultiScale(small, large, 3, 99);
+  assert.equal(got.small.length, 3 * 16);
+  assert.equal(got.large.length, 3 * 64);
+  // The large images are what the conditional model draws given exactly those small images.
+  const ref = referenceSample(large, flat, 3, 99, 1, got.small);
+  assert.ok(ref.margin > 1e-5, `a draw lies ${ref.margin} from a CDF boundary: choose another seed`);
+  assert.deepEqual(got.large, ref.img);
+  assert.deepEqual(await sampleMultiScale(small, large, 3, 99), got, "same seed, same images");
+  small.destroy();
+  large.destroy();
 });

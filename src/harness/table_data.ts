@@ -3,6 +3,7 @@
  * checked before any training starts, and sliced as the tier asks (smoke: a held-out slice of the loaded
  * training images; quick: possibly the first images of the evaluation split).
  */
+import { subsample } from "../models/multiscale.ts";
 import {
   DatasetError,
   type ImageSet,
@@ -85,6 +86,17 @@ async function imagenetPart(dir: string, part: "train" | "valid", size: number):
     }
   }
   throw new DatasetError(`${dir}: no ${part} set found (looked for ${names.join(", ")})`);
+}
+
+/** The f-times subsampled images of a set (Multi-Scale PixelRNN; see src/models/multiscale.ts). */
+export function subsampledSet(set: ImageSet, f: number): ImageSet {
+  return {
+    ...set,
+    name: `${set.name} subsampled x${f}`,
+    height: set.height / f,
+    width: set.width / f,
+    pixels: subsample(set.pixels, set.count, set.height, set.width, set.channels, f),
+  };
 }
 
 /** [I] CIFAR-10 has no validation split: the last tenth of the training images (5,000 of 50,000). */

@@ -35,14 +35,30 @@ export function conditionShape(c: ModelConfig, batch: number): number[] {
   return [batch, c.height / f, c.width / f, c.channels];
 }
 
-/** Declares every parameter of `config` into a fresh store (no GPU needed). */
-export function declareParams(config: ModelConfig): ParamStore {
-  const store = new ParamStore();
+/** Runs the architecture shape-only for one image, declaring every parameter into `store`. */
+function declare(config: ModelConfig, store: ParamStore): DeclareOps {
   const ops = new DeclareOps(store);
   const x = { shape: [1, config.height, config.width, config.channels] };
   const cond = config.conditioning ? { shape: conditionShape(config, 1) } : undefined;
   logits(ops, config, x, cond);
+  return ops;
+}
+
+/** Declares every parameter of `config` into a fresh store (no GPU needed). */
+export function declareParams(config: ModelConfig): ParamStore {
+  const store = new ParamStore();
+  declare(config, store);
   return store;
+}
+
+/**
+ * The largest batch, at most `wanted`, whose activations each fit in `limitBytes` (an adapter's
+ * storage-binding limit): every activation and its gradient grow linearly with the batch. At least 1:
+ * an image that alone does not fit is refused, naming the tensor, when its graph is built.
+ */
+export function largestBatch(config: ModelConfig, limitBytes: number, wanted: number): number {
+  const perImage = declare(resolveModelConfig(config), new ParamStore()).largest * 4;
+  return Math.max(1, Math.min(wanted, Math.floor(limitBytes / perImage)));
 }
 
 export interface LayerCount {

@@ -48,7 +48,15 @@ function fail(op: string, msg: string): never {
 
 /** Shape inference and parameter declaration; the same checks every executor relies on. */
 export class DeclareOps implements ModelOps<Shaped> {
+  /** Elements of the largest activation produced so far (the binding-size limit applies to it). */
+  largest = 0;
+
   constructor(readonly store: ParamStore) {}
+
+  private out(shape: readonly number[]): Shaped {
+    this.largest = Math.max(this.largest, shape.reduce((a, b) => a * b, 1));
+    return { shape };
+  }
 
   param(name: string, shape: number[], init: Init, mask?: Float32Array): Shaped {
     this.store.declare(name, shape, init, mask);
@@ -60,29 +68,29 @@ export class DeclareOps implements ModelOps<Shaped> {
   }
 
   conv(x: Shaped, w: Shaped, bias?: Shaped): Shaped {
-    return { shape: convShape(x.shape, w.shape, bias?.shape) };
+    return this.out(convShape(x.shape, w.shape, bias?.shape));
   }
 
   lstm(gates: Shaped, p: LstmWeights<Shaped>, opts: LstmScanOptions): Shaped {
-    return { shape: lstmShape(gates.shape, p, opts) };
+    return this.out(lstmShape(gates.shape, p, opts));
   }
 
   skewPair(x: Shaped): Shaped {
     const [B, n, W, C] = x.shape;
     if (n !== W || C % 2) fail("skewPair", `expects [B, n, n, 2C], got [${x.shape}]`);
-    return { shape: [2 * B, 2 * n - 1, n, C / 2] };
+    return this.out([2 * B, 2 * n - 1, n, C / 2]);
   }
 
   unskewCombine(s: Shaped): Shaped {
     const [B2, W, n, C] = s.shape;
     if (W !== 2 * n - 1 || B2 % 2) fail("unskewCombine", `expects [2B, 2n-1, n, C], got [${s.shape}]`);
-    return { shape: [B2 / 2, n, n, C] };
+    return this.out([B2 / 2, n, n, C]);
   }
 
   depthToSpace(x: Shaped, f: number): Shaped {
     const [B, H, W, C] = x.shape;
     if (C % (f * f)) fail("depthToSpace", `${C} channels not divisible by ${f}x${f}`);
-    return { shape: [B, H * f, W * f, C / (f * f)] };
+    return this.out([B, H * f, W * f, C / (f * f)]);
   }
 
   add(a: Shaped, b: Shaped): Shaped {

@@ -1,7 +1,8 @@
 /** `deno task eval`: the NLL of a trained model over a whole split, with exact denominators. */
 import { loadModelFile } from "../checkpoint.ts";
 import { evaluate } from "../evaluate.ts";
-import { loadSplit } from "../table_data.ts";
+import { largestBatch } from "../../models/model.ts";
+import { loadSplit, subsampledSet } from "../table_data.ts";
 import type { DatasetId } from "../tables/types.ts";
 import { device, parseCli, positiveInt, runMain, UsageError } from "./common.ts";
 
@@ -18,7 +19,7 @@ options:
   --dataset D       ${DATASETS.join(", ")} (default: recorded in the checkpoint)
   --data DIR        dataset directory (CIFAR-10 or ImageNet; MNIST is bundled)
   --allow-subset    accept a CIFAR-10 directory with fewer records
-  --batch N         images per batch (default 16)
+  --batch N         images per batch (default 16, or the largest that fits the adapter's binding limit)
   --help            this text`;
 
 async function main(): Promise<number> {
@@ -50,8 +51,18 @@ async function main(): Promise<number> {
   if (!dataset || !DATASETS.includes(dataset)) {
     throw new UsageError(`name the dataset with --dataset (${DATASETS.join(", ")})`);
   }
-  const set = await loadSplit(dataset, split, { data: a.data, allowSubset: a["allow-subset"] });
-  const r = await evaluate(model, set, { batch: positiveInt("batch", a.batch, 16), label: `eval ${split}` });
+  let set = await loadSplit(dataset, split, { data: a.data, allowSubset: a["allow-subset"] });
+  // A Multi-Scale part: the small model sees subsampled images, the large one reads them as conditioning.
+  const f = model.config.conditioning?.factor;
+  if (set.height === 2 * model.config.height) set = subsampledSet(set, 2);
+  const small = f ? subsampledSet(set, f).pixels : undefined;
+  const limit = gpu.limits.maxStorageBufferBindingSize;
+  const batch = a.batch ? positiveInt("batch", a.batch) : largestBatch(model.config, limit, 16);
+  const r = await evaluate(model, set, {
+    batch,
+    label: `eval ${split}`,
+    small,
+  });
   console.log(
     `${dataset} ${set.split}${set.subset ? " (subset)" : ""}: ${
       r.value.toFixed(4)

@@ -1,5 +1,6 @@
 /** `deno task sample`: generate images (or completions of test images) from a trained model as PNG. */
 import { sampleMultiScale } from "../../models/multiscale.ts";
+import { largestBatch } from "../../models/model.ts";
 import { Sampler } from "../../models/sampler.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { loadModelFile } from "../checkpoint.ts";
@@ -50,9 +51,18 @@ async function main(): Promise<number> {
   const { model } = await loadModelFile(gpu, a.checkpoint);
   const c = model.config;
   const binary = c.output === "binary";
+  const large = a.large ? (await loadModelFile(gpu, a.large)).model : undefined;
+  for (const m of large ? [model, large] : [model]) {
+    const fits = largestBatch(m.config, gpu.limits.maxStorageBufferBindingSize, count);
+    if (fits < count) {
+      throw new UsageError(
+        `${count} ${m.config.height}x${m.config.width} images at once exceed this adapter's ` +
+          `storage-binding limit; use --count ${fits} or less`,
+      );
+    }
+  }
   const t0 = performance.now();
-  if (a.large) {
-    const { model: large } = await loadModelFile(gpu, a.large);
+  if (large) {
     const { small, large: full } = await sampleMultiScale(model, large, count, seed);
     const l = large.config;
     await writeFileAtomic(

@@ -1,9 +1,9 @@
 /** `deno task train`: train one model on its dataset, with checkpoints, resume and periodic evaluation. */
 import type { OptimizerConfig } from "../../engine/optim.ts";
-import { PixelModel } from "../../models/model.ts";
+import { largestBatch, PixelModel } from "../../models/model.ts";
 import { loadCheckpoint } from "../checkpoint.ts";
 import { SetEvaluator } from "../evaluate.ts";
-import { cifarValidation, loadSplit } from "../table_data.ts";
+import { cifarValidation, loadSplit, subsampledSet } from "../table_data.ts";
 import { train } from "../train.ts";
 import { device, parseCli, positiveInt, positiveNumber, runMain, stopOnCtrlC, UsageError } from "./common.ts";
 import { MODEL_HELP, MODEL_OPTIONS, modelFromArgs } from "./model_args.ts";
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const { preset, config } = modelFromArgs(a);
+  const { preset, config, part } = modelFromArgs(a);
   const kind = a.optimizer ?? "rmsprop";
   if (kind !== "rmsprop" && kind !== "adam") {
     throw new UsageError(`--optimizer must be rmsprop or adam, got ${kind}`);
@@ -67,20 +67,40 @@ async function main(): Promise<number> {
   const evalEvery = a["eval-every"] ? positiveInt("eval-every", a["eval-every"]) : 0;
   // Load data (and fail on it) before touching the device or the checkpoint.
   let trainSet = await loadSplit(preset.dataset, "train", data);
-  const validSet = evalEvery ? await loadSplit(preset.dataset, "valid", data) : null;
+  let validSet = evalEvery ? await loadSplit(preset.dataset, "valid", data) : null;
   if (validSet && preset.dataset === "cifar10") trainSet = cifarValidation(trainSet).train;
+  // Multi-Scale: the small model learns the subsampled images; the large one reads them as conditioning.
+  const factor = 2;
+  let small: Uint8Array | undefined, validSmall: Uint8Array | undefined;
+  if (part === "small") {
+    trainSet = subsampledSet(trainSet, factor);
+    if (validSet) validSet = subsampledSet(validSet, factor);
+  } else if (part === "large") {
+    small = subsampledSet(trainSet, factor).pixels;
+    validSmall = validSet ? subsampledSet(validSet, factor).pixels : undefined;
+  }
   const resume = a.resume ? await loadCheckpoint(path) : undefined;
   await Deno.mkdir(path.replace(/\/[^/]*$/, "") || ".", { recursive: true });
 
   const gpu = await device();
+  const fits = largestBatch(config, gpu.limits.maxStorageBufferBindingSize, batch);
+  if (fits < batch) {
+    throw new UsageError(
+      `batch ${batch} of ${preset.name} does not fit this adapter's storage-binding limit ` +
+        `(${gpu.limits.maxStorageBufferBindingSize} bytes per tensor); the largest that fits is --batch ${fits}`,
+    );
+  }
   const model = PixelModel.create(gpu, config, seed);
   console.error(
     `train ${preset.name} (${config.kind} ${config.layers}x${config.h}) on ${gpu.summary.description}`,
   );
-  const evaluator = validSet ? new SetEvaluator(model, validSet, { batch, label: "valid" }) : null;
+  const evaluator = validSet
+    ? new SetEvaluator(model, validSet, { batch, label: "valid", small: validSmall })
+    : null;
   const summary = await train({
     model,
     set: trainSet,
+    small,
     batch,
     optimizer,
     steps,
