@@ -14,13 +14,17 @@ import { columnSum } from "./reduce.ts";
 const POSITIONS_PER_SPLIT = 256;
 /** Largest number of splits. */
 const MAX_SPLITS = 64;
-/** Largest partial-sum buffer. */
-const MAX_PARTIAL_BYTES = 64 << 20;
+/**
+ * Largest partial-sum buffer (also capped by the adapter's binding limit). Shorter splits run faster on
+ * the software adapter: the 1x1 1024 -> 1024 filter gradient over 16 x 32 x 32 positions in 32 splits of
+ * 512 positions reached 17.4 GFLOP/s against 15.4 in 16 splits (interleaved medians, lavapipe).
+ */
+const MAX_PARTIAL_BYTES = 128 << 20;
 
 export type FilterGradProblem = Omit<FilterGradSpec, "tiles" | "splits" | "accumulate">;
 
 /** Splits for a problem: 1 when small, when taps are not a prefix, or when partials would be too big. */
-export function splitsFor(p: FilterGradProblem): number {
+function splitsFor(p: FilterGradProblem, maxBindingBytes: number): number {
   const positions = p.batch * p.height * p.width;
   const outputs = (p.z ?? 1) * p.taps.length * p.cin * p.n;
   const prefix = p.taps.every((t, i) => t.w === i) && p.weight.offset.c === 0 && !p.weight.offset.perStep &&
@@ -28,7 +32,7 @@ export function splitsFor(p: FilterGradProblem): number {
     ((p.z ?? 1) === 1 || p.weight.sZ === p.taps.length * p.cin * p.n);
   if (!prefix) return 1;
   const byWork = Math.floor(positions / POSITIONS_PER_SPLIT);
-  const byMemory = Math.floor(MAX_PARTIAL_BYTES / (4 * outputs));
+  const byMemory = Math.floor(Math.min(MAX_PARTIAL_BYTES, maxBindingBytes) / (4 * outputs));
   return Math.max(1, Math.min(MAX_SPLITS, byWork, byMemory, p.batch * p.height));
 }
 
@@ -42,7 +46,7 @@ export function filterGrad(
   dw: { grad: Tensor; accumulate: boolean },
 ): void {
   const M = p.taps.length * p.cin;
-  const splits = splitsFor(p);
+  const splits = splitsFor(p, g.gpu.limits.maxStorageBufferBindingSize);
   const tiles = chooseTiles(profileFor(g.gpu), M, p.n);
   if (splits === 1) {
     g.dispatch(label, convFilterGrad({ ...p, tiles, accumulate: dw.accumulate }), {
