@@ -40,7 +40,10 @@ export interface ReproResult {
   interrupted: boolean;
 }
 
-/** `git rev-parse --short HEAD`, with "-dirty" when the work tree has changes; "unknown" outside git. */
+/**
+ * `git rev-parse --short HEAD`, with "-dirty" when tracked files other than results/ have changes (the
+ * results a run rewrites do not change what it runs); "unknown" outside git.
+ */
 export async function gitCommit(): Promise<string> {
   const run = async (args: string[]) => {
     const out = await new Deno.Command("git", { args, stdout: "piped", stderr: "null" }).output();
@@ -49,7 +52,7 @@ export async function gitCommit(): Promise<string> {
   try {
     const head = await run(["rev-parse", "--short", "HEAD"]);
     if (!head) return "unknown";
-    const dirty = await run(["status", "--porcelain", "--untracked-files=no"]);
+    const dirty = await run(["status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"]);
     return dirty ? `${head}-dirty` : head;
   } catch {
     return "unknown";
