@@ -20,7 +20,7 @@ import { evalStep, trainStep } from "./steps.ts";
 import { PassTimer, Series, TaskSeries } from "./timing.ts";
 
 const PEER_TARGET = 0.6;
-/** The peer's medians on lavapipe, quoted from docs/software-adapter.md (not measured here). */
+/** The peer's medians on lavapipe, timed earlier by the team with TensorFlow.js 4.22 (not measured by this run). */
 const PEER_QUOTED = [
   { what: "TF.js webgpu with a hand-written im2col + matmul filter gradient, Vulkan", seconds: 4.5 },
   { what: "TF.js webgpu stock, Vulkan, idle machine", seconds: 16.8 },
@@ -121,7 +121,7 @@ report.summary(() => {
     );
     for (const q of PEER_QUOTED) {
       lines.push(
-        `  peer, quoted from docs/software-adapter.md, not measured here: ${q.what}: ~${q.seconds} s ` +
+        `  peer, TensorFlow.js 4.22 timed earlier on lavapipe by the team, not in this run: ${q.what}: ~${q.seconds} s ` +
           `(ours ${(q.seconds / seconds).toFixed(1)}x faster)`,
       );
     }
