@@ -19,6 +19,10 @@ const CASES: Case[] = [
   { name: "1x1 to 3 channels", x: [3, 3, 4, 8], w: [1, 1, 8, 3] },
   { name: "1x1 to 1 channel (sigmoid logits)", x: [2, 3, 3, 4], w: [1, 1, 4, 1] },
   { name: "3x3 odd channel counts", x: [1, 4, 4, 5], w: [3, 3, 5, 6], mask: "B", groups: 1 },
+  // Widths that are a multiple of the row tile: a thread's rows lie in one image row ("strip"), and the
+  // last workgroup row runs past the end of the map.
+  { name: "7x7 mask A, 16 wide", x: [3, 5, 16, 3], w: [7, 7, 3, 8], mask: "A", groups: 3 },
+  { name: "1x3 mask B, 32 wide", x: [1, 3, 32, 12], w: [1, 3, 12, 16], mask: "B", groups: 3 },
   // 1152 positions: the filter gradient is split over rows (split-K) and summed.
   { name: "3x3 mask B, split-K filter gradient", x: [2, 24, 24, 8], w: [3, 3, 8, 8], mask: "B", groups: 3 },
 ];

@@ -166,7 +166,10 @@ export function convForward(spec: ConvSpec): Kernel {
   bindings.forEach((b, i) => L.push(decl(i, b)));
   if (usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${bindings.length}) var<uniform> step: Step;`);
   const T = spec.taps.length;
-  const loop = tapLoop(spec, { vecA, vecN, V, KK, dA, dN });
+  // A thread's rows lie in one image row when the width is a multiple of tm (rows start at multiples
+  // of tm): the taps' row checks and row addresses are then computed once per tap, not once per row.
+  const strip = Wd % tm === 0 && M >= tm;
+  const loop = tapLoop(spec, { vecA, vecN, V, KK, dA, dN, strip });
   if (T > 0) L.push(...loop.decls);
   L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
@@ -181,6 +184,12 @@ export function convForward(spec: ConvSpec): Kernel {
     L.push(
       `  let b${i} = mm${i} / ${u(H * Wd)}; let y${i} = (mm${i} / ${u(Wd)}) % ${u(H)}; ` +
         `let x${i} = mm${i} % ${u(Wd)}; let ok${i} = m${i} < ${u(M)};`,
+    );
+  }
+  if (strip) {
+    L.push(
+      `  let ms = min(r0, ${u(M - tm)}); let bs = ms / ${u(H * Wd)}; let ys = (ms / ${u(Wd)}) % ${u(H)}; ` +
+        `let xs = ms % ${u(Wd)};`,
     );
   }
   const zero = vecN ? "vec4f()" : "0.0";
@@ -220,6 +229,8 @@ interface Derived {
   KK: number;
   dA: number;
   dN: number;
+  /** Rows r0 .. r0 + tm - 1 are xs .. xs + tm - 1 of image row (bs, ys). */
+  strip: boolean;
 }
 
 /**
@@ -278,13 +289,19 @@ function tapBody(
   const aZero = vecA ? "vec4f()" : "0.0";
   const L: string[] = [];
   L.push(`    let wt = (wbase + ${e.w} * ${u(w.sTap)}) / ${u(dN)};`);
+  if (d.strip) {
+    const yy = `(ys + ${e.dy})`;
+    L.push(`    let ra_${t} = xbase + bs * ${u(inp.sB)} + (${yy} - ${u(OFF)}) * ${u(inp.sY)};`);
+    if (check.y) L.push(`    let yin_${t} = ${yy} >= ${u(OFF)} && ${yy} < ${u(OFF + H)};`);
+  }
   for (let i = 0; i < tm; i++) {
-    const yy = `(y${i} + ${e.dy})`, xx = `(x${i} + ${e.dx})`;
+    const yy = `(y${i} + ${e.dy})`;
+    const xx = d.strip ? `(xs + ${u(i)} + ${e.dx})` : `(x${i} + ${e.dx})`;
     const conds = [];
-    if (check.y) conds.push(`${yy} >= ${u(OFF)}`, `${yy} < ${u(OFF + H)}`);
+    if (check.y) conds.push(...(d.strip ? [`yin_${t}`] : [`${yy} >= ${u(OFF)}`, `${yy} < ${u(OFF + H)}`]));
     if (check.x) conds.push(`${xx} >= ${u(OFF)}`, `${xx} < ${u(OFF + Wd)}`);
-    const addr = `(xbase + b${i} * ${u(inp.sB)} + (${yy} - ${u(OFF)}) * ${u(inp.sY)} + ` +
-      `(${xx} - ${u(OFF)}) * ${u(inp.sX)}) / ${u(dA)}`;
+    const row = d.strip ? `ra_${t}` : `xbase + b${i} * ${u(inp.sB)} + (${yy} - ${u(OFF)}) * ${u(inp.sY)}`;
+    const addr = `(${row} + (${xx} - ${u(OFF)}) * ${u(inp.sX)}) / ${u(dA)}`;
     if (conds.length) {
       L.push(`    let in${i}_${t} = ${conds.join(" && ")};`);
       L.push(`    let xb${i} = select(0u, ${addr}, in${i}_${t});`);
