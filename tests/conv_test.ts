@@ -19,6 +19,9 @@ const CASES: Case[] = [
   { name: "1x1 to 3 channels", x: [3, 3, 4, 8], w: [1, 1, 8, 3] },
   { name: "1x1 to 1 channel (sigmoid logits)", x: [2, 3, 3, 4], w: [1, 1, 4, 1] },
   { name: "3x3 odd channel counts", x: [1, 4, 4, 5], w: [3, 3, 5, 6], mask: "B", groups: 1 },
+  // Under 4 input channels the conv runs over gathered patches (K padded to 16 where the weight allows).
+  { name: "3x3 unmasked, 2 input channels", x: [2, 5, 6, 2], w: [3, 3, 2, 8] },
+  { name: "5x5 mask A, 1 input channel", x: [2, 6, 6, 1], w: [5, 5, 1, 4], mask: "A", groups: 1 },
   // Widths that are a multiple of the row tile: a thread's rows lie in one image row ("strip"), and the
   // last workgroup row runs past the end of the map.
   { name: "7x7 mask A, 16 wide", x: [3, 5, 16, 3], w: [7, 7, 3, 8], mask: "A", groups: 3 },

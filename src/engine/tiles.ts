@@ -46,6 +46,10 @@ export function chooseTiles(profile: TileProfile, m: number, n: number, blocks =
   else tn = 4;
   const wgx = Math.min(pow2Floor(Math.ceil(n / tn)), profile.maxWgx, profile.threads);
   const tm = m >= profile.tm * 4 ? profile.tm : Math.max(1, pow2Floor(m / 4));
-  const wgy = Math.max(1, Math.min(profile.threads / wgx, pow2Floor(Math.ceil(m / tm))));
+  // Fewer rows of threads when a workgroup row count would leave over 1/8 of the last workgroup idle
+  // (80 rows of a filter gradient in tiles of 16: 5 thread rows, not 8).
+  const rows = Math.ceil(m / tm);
+  let wgy = Math.max(1, Math.min(profile.threads / wgx, pow2Floor(rows)));
+  while (wgy > 1 && Math.ceil(rows / wgy) * wgy - rows > rows / 8) wgy /= 2;
   return { tm, tn, wgx, wgy };
 }

@@ -10,7 +10,7 @@ import type { Tensor } from "../tensor.ts";
 import { chooseTiles, profileFor } from "../tiles.ts";
 import { convForward, type MapView, type Tap } from "../../wgsl/conv.ts";
 import { filterGrad } from "./filter_grad.ts";
-import { transposeTaps } from "../../wgsl/layout.ts";
+import { gatherPatches, transposeTaps } from "../../wgsl/layout.ts";
 import { columnSum } from "./reduce.ts";
 
 export interface ConvOptions {
@@ -67,21 +67,25 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
   const y = g.alloc(`${name}.out`, [B, H, W, CO]);
   const profile = profileFor(g.gpu);
   const M = B * H * W;
+  // The forward and dW run as a GEMM over `src` (x, or its patches) with `cin` channels and `gemmTaps`.
+  const patches = patchesOf(g, name, x, taps, KH * KW);
+  const src = patches ?? x, cin = src.shape[3];
+  const gemmTaps = patches ? [{ dy: 0, dx: 0, w: 0 }] : taps;
   const fwd = convForward({
     label: name,
     batch: B,
     height: H,
     width: W,
-    cin: C,
+    cin,
     n: CO,
-    taps,
-    input: nhwc(x),
-    weight: { offset: { c: 0 }, sTap: C * CO, ld: CO },
+    taps: gemmTaps,
+    input: nhwc(src),
+    weight: { offset: { c: 0 }, sTap: cin * CO, ld: CO },
     output: nhwc(y),
     bias: opts.bias ? { offset: { c: 0 } } : undefined,
     tiles: chooseTiles(profile, M, CO),
   });
-  g.dispatch(name, fwd, opts.bias ? { X: x, W: w, BIAS: opts.bias, OUT: y } : { X: x, W: w, OUT: y });
+  g.dispatch(name, fwd, opts.bias ? { X: src, W: w, BIAS: opts.bias, OUT: y } : { X: src, W: w, OUT: y });
   const inputs = opts.bias ? [x, w, opts.bias] : [x, w];
   g.record(name, inputs, [y], () => {
     const dy = g.gradOf(y)!;
@@ -117,14 +121,14 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
           batch: B,
           height: H,
           width: W,
-          cin: C,
+          cin,
           n: CO,
-          taps,
-          input: nhwc(x),
+          taps: gemmTaps,
+          input: nhwc(src),
           grad: nhwc(dy),
-          weight: { offset: { c: 0 }, sTap: C * CO, ld: CO },
+          weight: { offset: { c: 0 }, sTap: cin * CO, ld: CO },
         },
-        x,
+        src,
         dy,
         dw,
       );
@@ -135,4 +139,22 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     }
   });
   return y;
+}
+
+/**
+ * With fewer than 4 input channels (the image) a tap holds too little work to pay for its bounds checks,
+ * so when the active taps are a prefix of the weight's the patches are gathered once, [B, H, W, K] with
+ * K = taps x channels, and the forward and filter gradient run as a 1 x 1 convolution over them whose
+ * weight is the first K rows of w. K is rounded up (to 16, else 4) where w has rows to spare: those rows
+ * meet zero patches. The 7x7 mask-A input conv of CIFAR-10 (batch 16, 3 -> 256) on lavapipe: forward
+ * 45 -> 33 ms (gather 5 ms included), filter gradient 50 -> 41 ms.
+ */
+function patchesOf(g: Graph, name: string, x: Tensor, taps: Tap[], kernelTaps: number): Tensor | null {
+  const [B, H, W, C] = x.shape;
+  if (C >= 4 || taps.length < 2 || !taps.every((t, i) => t.w === i)) return null;
+  const K = taps.length * C;
+  const k = [16, 4, 1].map((a) => Math.ceil(K / a) * a).find((v) => v <= kernelTaps * C)!;
+  const p = g.alloc(`${name}.patches`, [B, H, W, k]);
+  g.dispatch(`${name} patches`, gatherPatches(x.shape, taps, k), { X: x, P: p });
+  return p;
 }
