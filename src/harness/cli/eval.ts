@@ -54,7 +54,12 @@ async function main(): Promise<number> {
   let set = await loadSplit(dataset, split, { data: a.data, allowSubset: a["allow-subset"] });
   // A Multi-Scale part: the small model sees subsampled images, the large one reads them as conditioning.
   const f = model.config.conditioning?.factor;
-  if (set.height === 2 * model.config.height) set = subsampledSet(set, 2);
+  if (set.height === 2 * model.config.height) {
+    console.error(
+      `the model is ${model.config.height}x${model.config.width}: evaluating on the images subsampled 2x`,
+    );
+    set = subsampledSet(set, 2);
+  }
   const small = f ? subsampledSet(set, f).pixels : undefined;
   const limit = gpu.limits.maxStorageBufferBindingSize;
   const batch = a.batch ? positiveInt("batch", a.batch) : largestBatch(model.config, limit, 16);
