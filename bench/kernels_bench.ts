@@ -2,7 +2,8 @@
  * Kernel throughput: the best plain matmul of a tile sweep (the yardstick), the engine's own GEMM path,
  * convolutions at the shapes of the paper's layers (forward, dX, dW, and all three), dispatch overhead
  * and a small training step. Target: every convolution figure at least 70% of the best matmul's
- * GFLOP/s. FLOPs are those the kernels execute: 2 * positions * Cout * (active taps * Cin) per pass.
+ * GFLOP/s. FLOPs are those the kernels execute: 2 * positions * Cout * (active taps * Cin) per pass (the
+ * input conv, run over gathered patches, also multiplies its few zero padding channels; not counted).
  *
  *   deno bench -A bench/kernels_bench.ts
  */

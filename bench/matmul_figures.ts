@@ -20,8 +20,8 @@ const t = (tm: number, tn: number, wgx: number, wgy: number, interleave = false)
 
 /**
  * Software adapter: one invocation is one SIMD lane of a CPU core, so big register tiles with the lanes
- * along N win; lanes along M (wgx = 1) ran 3-6x slower in trials and are left out. 8x16 wg 16x2 is the
- * engine's own software tile profile (src/engine/tiles.ts), kept for comparison.
+ * along N win; lanes along M (wgx = 1) ran 3-6x slower in trials and are left out. 16x16 wg 8x4 is what
+ * the engine's software tile profile (src/engine/tiles.ts) picks for wide outputs.
  */
 export const SOFTWARE_TILES: MatmulTiles[] = [
   t(8, 8, 8, 4),

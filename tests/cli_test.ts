@@ -45,35 +45,20 @@ Deno.test("train, resume, eval on a CIFAR-10 subset; sample a binary model to PN
   const dir = await Deno.makeTempDir();
   const ckpt = `${dir}/cifar.safetensors`;
   const data = ["--data", CIFAR_FIXTURE, "--allow-subset"];
-  const first = await task(
-    "train",
+  const train = [
     "--preset",
     "cifar10-row-lstm",
     ...TINY,
     ...data,
-    "--steps",
-    "2",
     "--batch",
     "4",
     "--checkpoint",
     ckpt,
-  );
+  ];
+  const first = await task("train", ...train, "--steps", "2");
   assert.equal(first.code, 0, first.stderr);
   assert.equal((await loadCheckpoint(ckpt)).state.step, 2);
-  const more = await task(
-    "train",
-    "--preset",
-    "cifar10-row-lstm",
-    ...TINY,
-    ...data,
-    "--steps",
-    "3",
-    "--batch",
-    "4",
-    "--checkpoint",
-    ckpt,
-    "--resume",
-  );
+  const more = await task("train", ...train, "--steps", "3", "--resume");
   assert.equal(more.code, 0, more.stderr);
   assert.equal((await loadCheckpoint(ckpt)).state.step, 3);
   const ev = await task("eval", "--checkpoint", ckpt, "--split", "valid", ...data);

@@ -8,7 +8,7 @@ import { sampleBernoulliRef, sampleCategoricalRef, sampleUniform } from "../src/
 import { logits } from "../src/models/architecture.ts";
 import type { ModelConfig, ModelKind } from "../src/models/config.ts";
 import { inputScale } from "../src/models/config.ts";
-import { PixelModel } from "../src/models/model.ts";
+import { conditionShape, PixelModel } from "../src/models/model.ts";
 import { ReferenceOps } from "../src/models/reference_ops.ts";
 import { Sampler } from "../src/models/sampler.ts";
 import { sampleMultiScale } from "../src/models/multiscale.ts";
@@ -53,7 +53,7 @@ function referenceSample(
     };
     const cond = small && {
       data: Float64Array.from(small, (v) => v * scale + shift),
-      shape: [B, c.height / 2, c.width / 2, c.channels],
+      shape: conditionShape(c, B),
     };
     const out = logits(ops, c, x, cond).data;
     for (let b = 0; b < B; b++) {

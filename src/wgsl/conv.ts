@@ -436,7 +436,8 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   if (vecA && CIN % tm === 0) {
     // All rows of a thread belong to one tap: loop over exactly the positions where it stays inside the
     // map, so the inner loop has no bounds checks.
-    L.push(`  let mm = min(r0, ${u(M - 1)});`);
+    // Threads past the last row (not stored) repeat the last tile, so every load stays in bounds.
+    L.push(`  let mm = min(r0, ${u(M - tm)});`);
     L.push(`  let tap = TAPS[mm / ${u(CIN)}]; let ci0 = mm % ${u(CIN)};`);
     L.push(`  let ylo = u32(max(0, -tap.x)); let yhi = u32(min(${H}, ${H} - tap.x));`);
     L.push(`  let xlo = u32(max(0, -tap.y)); let xhi = u32(min(${Wd}, ${Wd} - tap.y));`);

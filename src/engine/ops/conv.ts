@@ -67,20 +67,22 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
   const y = g.alloc(`${name}.out`, [B, H, W, CO]);
   const profile = profileFor(g.gpu);
   const M = B * H * W;
-  // The forward and dW run as a GEMM over `src` (x, or its patches) with `cin` channels and `gemmTaps`.
+  // The forward and dW run as a GEMM over `src` (x, or its patches) with `cin` channels.
   const patches = patchesOf(g, name, x, taps, KH * KW);
   const src = patches ?? x, cin = src.shape[3];
-  const gemmTaps = patches ? [{ dy: 0, dx: 0, w: 0 }] : taps;
-  const fwd = convForward({
-    label: name,
+  const gemm = {
     batch: B,
     height: H,
     width: W,
     cin,
     n: CO,
-    taps: gemmTaps,
+    taps: patches ? [{ dy: 0, dx: 0, w: 0 }] : taps,
     input: nhwc(src),
     weight: { offset: { c: 0 }, sTap: cin * CO, ld: CO },
+  };
+  const fwd = convForward({
+    ...gemm,
+    label: name,
     output: nhwc(y),
     bias: opts.bias ? { offset: { c: 0 } } : undefined,
     tiles: chooseTiles(profile, M, CO),
@@ -113,25 +115,7 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     }
     const dw = g.gradSink(w);
     if (dw) {
-      filterGrad(
-        g,
-        `${name} dW`,
-        {
-          label: `${name} dW`,
-          batch: B,
-          height: H,
-          width: W,
-          cin,
-          n: CO,
-          taps: gemmTaps,
-          input: nhwc(src),
-          grad: nhwc(dy),
-          weight: { offset: { c: 0 }, sTap: cin * CO, ld: CO },
-        },
-        src,
-        dy,
-        dw,
-      );
+      filterGrad(g, `${name} dW`, { ...gemm, label: `${name} dW`, grad: nhwc(dy) }, src, dy, dw);
     }
     if (opts.bias) {
       const db = g.gradSink(opts.bias);

@@ -1,6 +1,7 @@
 /** `deno task train`: train one model on its dataset, with checkpoints, resume and periodic evaluation. */
 import type { OptimizerConfig } from "../../engine/optim.ts";
 import { largestBatch, PixelModel } from "../../models/model.ts";
+import { MULTISCALE_PRESET } from "../../models/presets.ts";
 import { loadCheckpoint } from "../checkpoint.ts";
 import { SetEvaluator } from "../evaluate.ts";
 import { cifarValidation, loadSplit, subsampledSet } from "../table_data.ts";
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
   let validSet = evalEvery ? await loadSplit(preset.dataset, "valid", data) : null;
   if (validSet && preset.dataset === "cifar10") trainSet = cifarValidation(trainSet).train;
   // Multi-Scale: the small model learns the subsampled images; the large one reads them as conditioning.
-  const factor = 2;
+  const factor = MULTISCALE_PRESET.config.large.conditioning!.factor;
   let small: Uint8Array | undefined, validSmall: Uint8Array | undefined;
   if (part === "small") {
     trainSet = subsampledSet(trainSet, factor);
