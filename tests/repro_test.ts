@@ -86,7 +86,7 @@ Deno.test("repro --help, unknown table, missing data: the right exit codes and o
   await assert.rejects(Deno.stat(out), Deno.errors.NotFound, "a failed run must write no results");
 });
 
-Deno.test("repro --check passes a consistent file and fails a tampered one; --merge unites row jobs", async () => {
+Deno.test("repro --check passes a consistent file, fails a tampered or incomplete one; --merge unites row jobs", async () => {
   const gpu = await testGpu();
   const table = TABLES.find((t) => t.id === "mnist")!;
   const r = await reproTable({
@@ -100,19 +100,25 @@ Deno.test("repro --check passes a consistent file and fails a tampered one; --me
   const dir = await Deno.makeTempDir();
   const good = `${dir}/mnist.csv`;
   await Deno.writeTextFile(good, formatResultsCsv(r.rows));
-  assert.equal((await repro("mnist", "--check", "--out", good)).code, 0);
+  assert.equal((await repro("mnist", "--check", "--out", good, "--partial")).code, 0);
+  const incomplete = await repro("mnist", "--check", "--out", good);
+  assert.equal(incomplete.code, 1, "three runnable rows of Table 4 are not in the file");
+  assert.match(incomplete.stderr, /PixelCNN \/ smoke \/ nll-test: missing/);
   const run = r.rows.find((x) => x.status !== "reference")!;
   const tampered: ResultRow[] = r.rows.map((x) => x === run ? { ...x, ours: 1000 } : x);
   const bad = `${dir}/bad.csv`;
   await Deno.writeTextFile(bad, formatResultsCsv(tampered));
-  const checked = await repro("mnist", "--check", "--out", bad);
+  const checked = await repro("mnist", "--check", "--out", bad, "--partial");
   assert.equal(checked.code, 1);
   assert.match(checked.stderr, /Row LSTM/);
 
   const a = `${dir}/a.csv`, b = `${dir}/b.csv`, merged = `${dir}/merged.csv`;
   await Deno.writeTextFile(a, formatResultsCsv(r.rows.filter((x) => x.status === "reference")));
   await Deno.writeTextFile(b, formatResultsCsv(r.rows.filter((x) => x.status !== "reference")));
-  const m = await repro("mnist", "--merge", a, b, "--out", merged);
+  const m = await repro("mnist", "--merge", a, b, "--out", merged, "--partial");
   assert.equal(m.code, 0, m.stderr);
-  assert.equal(parseResultsCsv(await Deno.readTextFile(merged), merged).length, r.rows.length);
+  const whole = parseResultsCsv(await Deno.readTextFile(merged), merged);
+  assert.deepEqual(whole.map((x) => x.row), table.rows.map((x) => x.label));
+  assert.deepEqual(whole.find((x) => x.row === run.row), run);
+  assert.equal(whole.filter((x) => x.status === "missing").length, 3);
 });

@@ -6,6 +6,9 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 
+/** A results file or row that breaks the format; the message names the file (or row) and line. */
+export class ResultsError extends Error {}
+
 /** The columns of a results CSV, in file order. */
 export const RESULT_COLUMNS = [
   "table",
@@ -28,8 +31,11 @@ export const RESULT_COLUMNS = [
   "config",
 ] as const;
 
-/** Outcome of a row: compared and within/outside tolerance, a paper baseline, or not comparable. */
-export type ResultStatus = "pass" | "fail" | "reference" | "not-comparable";
+/**
+ * Outcome of a row: compared and within/outside tolerance, a paper baseline, not comparable, or missing (a
+ * runnable row that no merged piece provided; its `ours` is empty).
+ */
+export type ResultStatus = "pass" | "fail" | "reference" | "not-comparable" | "missing";
 
 /** Run size: `smoke` (CI seconds), `quick` (minutes on a software adapter) or `paper` (paper config). */
 export type ResultTier = "smoke" | "quick" | "paper";
@@ -63,7 +69,13 @@ export interface ResultRow {
 
 type Column = typeof RESULT_COLUMNS[number];
 
-const STATUSES: readonly string[] = ["pass", "fail", "reference", "not-comparable"] satisfies ResultStatus[];
+const STATUSES: readonly string[] = [
+  "pass",
+  "fail",
+  "reference",
+  "not-comparable",
+  "missing",
+] satisfies ResultStatus[];
 const TIERS: readonly string[] = ["smoke", "quick", "paper"] satisfies ResultTier[];
 const REAL_COLUMNS = ["paper", "ours", "tolerance", "wall_s"] as const;
 const COUNT_COLUMNS = ["steps", "images_seen"] as const;
@@ -83,31 +95,38 @@ export function rowKey(row: ResultRow): string {
 /** Throws `${where}: ...` when a row breaks a rule the file format promises. */
 function checkRow(row: ResultRow, where: string): void {
   for (const c of NON_EMPTY_COLUMNS) {
-    if (row[c] === "") throw new Error(`${where}: ${c} is empty`);
+    if (row[c] === "") throw new ResultsError(`${where}: ${c} is empty`);
   }
   if (!STATUSES.includes(row.status)) {
-    throw new Error(`${where}: status ${JSON.stringify(row.status)} is not one of ${STATUSES.join(", ")}`);
+    throw new ResultsError(
+      `${where}: status ${JSON.stringify(row.status)} is not one of ${STATUSES.join(", ")}`,
+    );
   }
   if (!TIERS.includes(row.tier)) {
-    throw new Error(`${where}: tier ${JSON.stringify(row.tier)} is not one of ${TIERS.join(", ")}`);
+    throw new ResultsError(`${where}: tier ${JSON.stringify(row.tier)} is not one of ${TIERS.join(", ")}`);
   }
   for (const c of REAL_COLUMNS) {
     const v = row[c];
-    if (v !== null && !Number.isFinite(v)) throw new Error(`${where}: ${c} ${v} is not a finite number`);
+    if (v !== null && !Number.isFinite(v)) {
+      throw new ResultsError(`${where}: ${c} ${v} is not a finite number`);
+    }
   }
   for (const c of COUNT_COLUMNS) {
     const v = row[c];
     if (v !== null && !(Number.isSafeInteger(v) && v >= 0)) {
-      throw new Error(`${where}: ${c} ${v} is not a non-negative integer`);
+      throw new ResultsError(`${where}: ${c} ${v} is not a non-negative integer`);
     }
   }
   if ((row.status === "pass" || row.status === "fail") && row.ours === null) {
-    throw new Error(`${where}: status ${row.status} needs a value in ours`);
+    throw new ResultsError(`${where}: status ${row.status} needs a value in ours`);
+  }
+  if (row.status === "missing" && row.ours !== null) {
+    throw new ResultsError(`${where}: status missing needs ours empty`);
   }
   try {
     JSON.parse(row.config);
   } catch {
-    throw new Error(`${where}: config is not valid JSON`);
+    throw new ResultsError(`${where}: config is not valid JSON`);
   }
 }
 
@@ -122,7 +141,7 @@ function parseNumber(cell: string, column: Column, where: string, integer: boole
   if (cell === "") return null;
   const v = Number(cell);
   if (!NUMBER.test(cell) || (integer && !Number.isSafeInteger(v))) {
-    throw new Error(
+    throw new ResultsError(
       `${where}: ${column} ${JSON.stringify(cell)} is not ${integer ? "an integer" : "a number"}`,
     );
   }
@@ -141,7 +160,7 @@ function checkUnique(rows: readonly ResultRow[], where: (i: number) => string): 
   const seen = new Set<string>();
   rows.forEach((row, i) => {
     const key = rowKey(row);
-    if (seen.has(key)) throw new Error(`${where(i)}: duplicate row ${describeKey(row)}`);
+    if (seen.has(key)) throw new ResultsError(`${where(i)}: duplicate row ${describeKey(row)}`);
     seen.add(key);
   });
 }
@@ -179,16 +198,16 @@ export function parseResultsCsv(text: string, source: string): ResultRow[] {
   try {
     records = parse(text, { info: true, bom: true, skip_empty_lines: true }) as unknown as ParsedRecord[];
   } catch (e) {
-    throw new Error(`${source}: ${(e as Error).message}`);
+    throw new ResultsError(`${source}: ${(e as Error).message}`);
   }
-  if (records.length === 0) throw new Error(`${source}: empty file, expected a header line`);
+  if (records.length === 0) throw new ResultsError(`${source}: empty file, expected a header line`);
   const header = records[0].record;
   const wrong = RESULT_COLUMNS.findIndex((c, i) => header[i] !== c);
   if (wrong >= 0 || header.length !== RESULT_COLUMNS.length) {
     const detail = wrong >= 0
       ? `column ${wrong + 1} is ${JSON.stringify(header[wrong] ?? "")}, expected "${RESULT_COLUMNS[wrong]}"`
       : `${header.length} columns, expected ${RESULT_COLUMNS.length}`;
-    throw new Error(`${source}: line ${startLine(records[0])}: bad header: ${detail}`);
+    throw new ResultsError(`${source}: line ${startLine(records[0])}: bad header: ${detail}`);
   }
   const body = records.slice(1);
   const where = (i: number) => `${source}: line ${startLine(body[i])}`;
@@ -196,6 +215,19 @@ export function parseResultsCsv(text: string, source: string): ResultRow[] {
   rows.forEach((row, i) => checkRow(row, where(i)));
   checkUnique(rows, where);
   return rows;
+}
+
+/** Reads and parses a results file; one that cannot be read is a ResultsError naming it. */
+export async function readResultsFile(path: string): Promise<ResultRow[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new ResultsError(
+      `${path}: ${e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message}`,
+    );
+  }
+  return parseResultsCsv(text, path);
 }
 
 /**
@@ -216,7 +248,9 @@ export function mergeResults(lists: readonly (readonly ResultRow[])[]): ResultRo
     const b = toRecord(row);
     const differ = RESULT_COLUMNS.filter((_, i) => a[i] !== b[i]);
     if (differ.length > 0) {
-      throw new Error(`mergeResults: ${describeKey(row)} appears twice with different ${differ.join(", ")}`);
+      throw new ResultsError(
+        `mergeResults: ${describeKey(row)} appears twice with different ${differ.join(", ")}`,
+      );
     }
   }
   // Array.prototype.sort is stable, so first-appearance order survives within each table.

@@ -72,7 +72,8 @@ function describeSet(s: ImageSet): string {
   return `${s.name} ${s.split}${s.subset ? ` (subset: ${s.count} images)` : ""} [${s.variant}]`;
 }
 
-function describeModel(r: TierRun): string {
+/** The model of a tier's run in a few words, e.g. "row-lstm 7x16" (the `model` column). */
+export function describeModel(r: TierRun): string {
   const m = r.model;
   return `${m.kind} ${m.layers}x${m.h}${m.residual ? "" : " no-residual"}${m.skip ? "" : " no-skip"}`;
 }
@@ -84,7 +85,8 @@ export function judge(tier: Tier, run: TierRun, paper: number, ours: number): Re
   return ours >= lo && ours <= hi ? "not-comparable" : "fail";
 }
 
-function referenceRow(
+/** The results row of a published baseline: the paper's number, nothing of ours. */
+export function referenceRow(
   table: PaperTable,
   row: TableRow,
   tier: Tier,
@@ -111,6 +113,22 @@ function referenceRow(
     git_commit: commit,
     config: JSON.stringify({ qualifier: row.qualifier ?? null }),
   };
+}
+
+/**
+ * The metrics a runnable row reports in a tier: NLL on the table's split and, in the paper tier of the
+ * tables that give one in brackets, on the training split.
+ */
+export function rowMetrics(
+  table: PaperTable,
+  row: TableRow,
+  tier: Tier,
+): { metric: string; paper: number }[] {
+  const metrics = [{ metric: `nll-${table.split}`, paper: row.paper }];
+  if (tier === "paper" && row.tiers?.[tier].trainMetric && row.paperTrain !== undefined) {
+    metrics.push({ metric: "nll-train", paper: row.paperTrain });
+  }
+  return metrics;
 }
 
 export async function reproTable(o: ReproOptions): Promise<ReproResult> {
@@ -176,11 +194,8 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
         log(`  interrupted at step ${t.steps}${ckpt ? `; checkpoint at ${ckpt} (rerun with --resume)` : ""}`);
         break;
       }
-      const metrics: [string, ImageSet, number][] = [[`nll-${table.split}`, data!.eval, row.paper]];
-      if (tier === "paper" && run.trainMetric && row.paperTrain !== undefined) {
-        metrics.push(["nll-train", data!.train, row.paperTrain]);
-      }
-      for (const [metric, set, paper] of metrics) {
+      for (const { metric, paper } of rowMetrics(table, row, tier)) {
+        const set = metric === "nll-train" ? data!.train : data!.eval;
         const e = await evaluate(model, set, {
           batch: run.batch,
           progress: o.progress,
@@ -215,6 +230,8 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
             band: run.band ?? null,
             final_train_loss: Number(t.finalLoss.toFixed(5)),
             eval_images: set.count,
+            // What `repro --merge --prefer newest` compares.
+            finished_at: new Date().toISOString(),
           }),
         });
       }

@@ -2,11 +2,20 @@
  * `deno task repro <table>`: reproduce one of the paper's tables into results/<table>.csv (and PNG
  * figures next to it), print paper vs ours side by side, and exit non-zero when a compared row fails.
  */
-import { formatResultsCsv, mergeResults, parseResultsCsv, type ResultRow, rowKey } from "../csv.ts";
+import {
+  formatResultsCsv,
+  mergeResults,
+  parseResultsCsv,
+  readResultsFile,
+  type ResultRow,
+  ResultsError,
+  rowKey,
+} from "../csv.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { writeFigures } from "../paper_figures.ts";
-import { judge, reproTable } from "../repro.ts";
-import { tableById, TABLES, type Tier } from "../tables/mod.ts";
+import { runnableRows, wholeTable } from "../merge.ts";
+import { gitCommit, judge, reproTable } from "../repro.ts";
+import { type PaperTable, tableById, TABLES, type Tier } from "../tables/mod.ts";
 import { device, parseCli, positiveInt, runMain, stopOnCtrlC, textTable, UsageError } from "./common.ts";
 
 const HELP = `usage: deno task repro <table> [options]
@@ -23,8 +32,15 @@ options:
   --allow-subset    accept a CIFAR-10 directory holding fewer records (results are labelled subset)
   --rows A,B        run only these row ids (one job of a table spread over machines)
   --out FILE        results file (default results/<table>.csv, or results/<table>.<rows>.csv with --rows)
-  --merge F1 F2 ... combine results files of separate --rows jobs into --out, then check them
-  --check           re-check an existing results file against the table without training
+  --merge F1 F2 ... combine results files of separate --rows jobs into --out (default
+                    results/<table>.csv), then check it like --check; the output holds every row of the
+                    table, rows no file provides marked missing
+  --prefer newest   with --merge: of two files holding the same row, keep the row that finished last
+                    (config.finished_at); without it the same row twice is refused
+  --check           re-check an existing results file (--out) against the table without training; fails
+                    when a row fails or is missing
+  --partial         with --merge and --check: missing rows do not fail
+  --list-rows       print the ids of the table's runnable rows, one a line (for job arrays), and exit
   --seed N          model and data-order seed (default 1)
   --steps N         training steps per row instead of the tier's
   --checkpoints DIR where each row's checkpoint goes (default runs/)
@@ -62,19 +78,27 @@ async function writeResults(path: string, rows: ResultRow[]): Promise<void> {
   await writeFileAtomic(path, formatResultsCsv(mergeResults([kept, rows])));
 }
 
-/** Re-judges result rows against the table definitions; returns the failures. */
-function recheck(rows: ResultRow[]): string[] {
+function tierArg(v: string): Tier {
+  if (!["smoke", "quick", "paper"].includes(v)) throw new UsageError(`unknown tier ${JSON.stringify(v)}`);
+  return v as Tier;
+}
+
+/**
+ * Re-judges the rows of a whole table (see wholeTable) against the table's definitions; returns the
+ * failures, missing rows among them unless `partial`.
+ */
+function recheck(table: PaperTable, rows: ResultRow[], partial: boolean): string[] {
   const failures: string[] = [];
   for (const r of rows) {
     if (r.status === "reference") continue;
-    const table = tableById(r.table);
-    const row = table.rows.find((x) => x.label === r.row);
-    if (!row?.tiers) {
-      failures.push(`${r.table} / ${r.row}: no such runnable row`);
+    if (r.status === "missing") {
+      if (!partial) failures.push(`${r.table} / ${r.row} / ${r.tier} / ${r.metric}: missing`);
       continue;
     }
+    // wholeTable let through only results of the table's runnable rows.
+    const row = table.rows.find((x) => x.label === r.row)!;
     const paper = r.metric === "nll-train" ? row.paperTrain! : row.paper;
-    const status = judge(r.tier, row.tiers[r.tier], paper, r.ours!);
+    const status = judge(r.tier, row.tiers![r.tier], paper, r.ours!);
     if (status !== r.status) {
       failures.push(`${r.table} / ${r.row} / ${r.tier}: file says ${r.status}, the table says ${status}`);
     } else if (status === "fail") {
@@ -82,6 +106,47 @@ function recheck(rows: ResultRow[]): string[] {
     }
   }
   return failures;
+}
+
+/** Prints a whole table and its failures; the exit code (1 when a row fails, or is missing unless partial). */
+function judgeTable(table: PaperTable, rows: ResultRow[], partial: boolean): number {
+  printComparison(rows);
+  const failures = recheck(table, rows, partial);
+  for (const f of failures) console.error(f);
+  const missing = rows.filter((r) => r.status === "missing").length;
+  console.error(
+    failures.length
+      ? `${failures.length} row(s) fail or are missing`
+      : `every compared row passes${missing ? `; ${missing} row(s) missing (--partial)` : ""}`,
+  );
+  return failures.length ? 1 : 0;
+}
+
+interface TableFileOptions {
+  tier?: Tier;
+  prefer?: "newest";
+  partial: boolean;
+}
+
+/** --merge: combines `files` into the whole table at `out`, then judges it. */
+async function merge(table: PaperTable, files: string[], out: string, o: TableFileOptions): Promise<number> {
+  const pieces = await Promise.all(files.map(async (file) => ({ file, rows: await readResultsFile(file) })));
+  const merged = wholeTable(table, pieces, { ...o, commit: await gitCommit() });
+  await writeFileAtomic(out, formatResultsCsv(merged));
+  console.error(`wrote ${out}`);
+  return judgeTable(table, merged, o.partial);
+}
+
+/** --check: judges the file at `path` as a whole table, each tier it holds (or `o.tier`) separately. */
+async function check(table: PaperTable, path: string, o: TableFileOptions): Promise<number> {
+  const found = await readResultsFile(path);
+  const tiers = o.tier ? [o.tier] : [...new Set(found.map((r) => r.tier))];
+  const commit = await gitCommit();
+  // No tiers (an empty file) still goes through wholeTable, which then asks for --tier.
+  const whole = (tiers.length ? tiers : [undefined]).flatMap((tier) =>
+    wholeTable(table, [{ file: path, rows: found.filter((r) => r.tier === tier) }], { tier, commit })
+  );
+  return judgeTable(table, whole, o.partial);
 }
 
 async function main(): Promise<number> {
@@ -94,7 +159,10 @@ async function main(): Promise<number> {
       rows: { type: "string" },
       out: { type: "string" },
       merge: { type: "boolean" },
+      prefer: { type: "string" },
       check: { type: "boolean" },
+      partial: { type: "boolean" },
+      "list-rows": { type: "boolean" },
       seed: { type: "string" },
       steps: { type: "string" },
       checkpoints: { type: "string" },
@@ -116,37 +184,40 @@ async function main(): Promise<number> {
   }
   const rows = a.rows?.split(",").map((s) => s.trim()).filter(Boolean);
   const out = a.out ?? (rows ? `results/${table.id}.${rows.join("+")}.csv` : `results/${table.id}.csv`);
+  const tierOption = a.tier === undefined ? undefined : tierArg(a.tier);
 
-  if (a.merge) {
-    const files = positionals.slice(1);
-    if (!files.length) throw new UsageError("--merge needs the results files to combine");
-    const lists = await Promise.all(files.map(async (f) => parseResultsCsv(await Deno.readTextFile(f), f)));
-    const merged = mergeResults(lists);
-    await writeFileAtomic(a.out ?? `results/${table.id}.csv`, formatResultsCsv(merged));
-    printComparison(merged);
-    return recheck(merged).length ? 1 : 0;
+  if (a["list-rows"]) {
+    console.log(runnableRows(table, tierOption).map((r) => r.id).join("\n"));
+    return 0;
   }
-  if (a.check) {
-    const found = parseResultsCsv(await Deno.readTextFile(out), out);
-    printComparison(found);
-    const failures = recheck(found);
-    for (const f of failures) console.error(f);
-    console.error(failures.length ? `${failures.length} row(s) fail` : "every compared row passes");
-    return failures.length ? 1 : 0;
+  if (a.prefer !== undefined && (a.prefer !== "newest" || !a.merge)) {
+    throw new UsageError(`--prefer takes "newest", with --merge`);
+  }
+  if (a.merge || a.check) {
+    const o = { tier: tierOption, prefer: a.prefer as "newest" | undefined, partial: a.partial ?? false };
+    const files = positionals.slice(1);
+    if (a.merge && !files.length) throw new UsageError("--merge needs the results files to combine");
+    try {
+      return a.merge
+        ? await merge(table, files, a.out ?? `results/${table.id}.csv`, o)
+        : await check(table, out, o);
+    } catch (e) {
+      // Pieces that do not belong together, or a file that is not a results file: one line.
+      if (!(e instanceof ResultsError)) throw e;
+      console.error(`repro: ${e.message}`);
+      return 1;
+    }
   }
 
   const gpu = await device();
-  const tier = (a.tier ?? (gpu.isFallback ? "quick" : "paper")) as Tier;
-  if (!["smoke", "quick", "paper"].includes(tier)) {
-    throw new UsageError(`unknown tier ${JSON.stringify(tier)}`);
-  }
+  const tier = tierOption ?? (gpu.isFallback ? "quick" : "paper");
   const seed = positiveInt("seed", a.seed, 1);
   const figures = !a["no-figures"] && tier !== "smoke";
   const figureCounts = tier === "paper"
     ? { samples: 64, completed: 6, completions: 5 }
     : { samples: 8, completed: 3, completions: 2 };
-  const runnable = table.rows.filter((r) => r.tiers && (!rows || rows.includes(r.id)));
-  const figureRow = runnable.at(-1)?.id;
+  // The table's last runnable row, so that of a table spread over jobs (--rows) only one writes figures.
+  const figureRow = runnableRows(table).at(-1)?.id;
   const log = (s: string) => console.error(s);
   log(`repro ${table.id} (${table.title}), tier ${tier}, on ${gpu.summary.description}`);
   const result = await reproTable({
