@@ -13,6 +13,7 @@ import {
 } from "../csv.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { writeFigures } from "../paper_figures.ts";
+import { writeReport } from "../report/build.ts";
 import { runnableRows, wholeTable } from "../merge.ts";
 import { gitCommit, judge, reproTable } from "../repro.ts";
 import { type PaperTable, tableById, TABLES, type Tier } from "../tables/mod.ts";
@@ -243,6 +244,7 @@ async function main(): Promise<number> {
   await writeResults(out, result.rows);
   printComparison(result.rows);
   log(`wrote ${out}`);
+  await writeReport("results", { log });
   if (result.interrupted) return 130;
   return result.failed ? 1 : 0;
 }
