@@ -1,9 +1,9 @@
 /**
- * Submits one command buffer per step and reads a small result (the loss) back through a ring of
- * staging buffers, `depth` steps late, so the host never waits for the GPU inside a loop unless the GPU
- * is `depth` steps behind (which is the back-pressure a loop wants).
+ * Submits one command buffer per step and reads a small result (the loss, and at times a state check)
+ * back through a ring of staging buffers, `depth` steps late, so the host never waits for the GPU inside
+ * a loop unless the GPU is `depth` steps behind (which is the back-pressure a loop wants).
  */
-import type { Gpu } from "./device.ts";
+import { type Gpu, GpuError } from "./device.ts";
 import type { Tensor } from "./tensor.ts";
 
 export class ReadbackRing {
@@ -22,15 +22,25 @@ export class ReadbackRing {
   }
 
   /**
-   * Encodes one step with `encode`, copies `src` into the next staging buffer, submits, and returns the
-   * result of the step submitted `depth` steps earlier (null while the ring fills).
+   * Encodes one step with `encode`, copies `src` (one tensor's first `bytes`, or several tensors whole,
+   * one after another) into the next staging buffer, submits, and returns the staging buffer's contents
+   * for the step submitted `depth` steps earlier (null while the ring fills).
    */
-  async step(encode: (enc: GPUCommandEncoder) => void, src: Tensor): Promise<Float32Array | null> {
+  async step(encode: (enc: GPUCommandEncoder) => void, src: Tensor | Tensor[]): Promise<Float32Array | null> {
     const slot = this.submitted % this.depth;
     const out = this.pending[slot] ? await this.collect(slot) : null;
     const enc = this.gpu.device.createCommandEncoder({ label: this.label });
     encode(enc);
-    enc.copyBufferToBuffer(src.buffer, src.offset, this.staging[slot], 0, this.bytes);
+    if (Array.isArray(src)) {
+      let at = 0;
+      for (const t of src) {
+        if (at + t.byteSize > this.bytes) {
+          throw new GpuError(`${this.label}: ${t.label} does not fit the ${this.bytes}-byte readback`);
+        }
+        enc.copyBufferToBuffer(t.buffer, t.offset, this.staging[slot], at, t.byteSize);
+        at += t.byteSize;
+      }
+    } else enc.copyBufferToBuffer(src.buffer, src.offset, this.staging[slot], 0, this.bytes);
     this.gpu.device.queue.submit([enc.finish()]);
     this.pending[slot] = this.staging[slot].mapAsync(GPUMapMode.READ);
     this.submitted++;

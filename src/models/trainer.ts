@@ -2,9 +2,12 @@
  * Training steps: gather the batch from a dataset resident on the GPU, forward, backward and the
  * optimizer update, recorded once and submitted as one command buffer per step. The batch's per-image
  * NLL comes back through a ring of staging buffers a few steps late, so the loop never waits on the GPU.
+ * Before a state is kept, {@link Trainer.check} sends a forward pass and a count of non-finite weights
+ * through the same ring.
  */
 import { GpuError } from "../engine/device.ts";
 import { type Dispatch, Graph } from "../engine/graph.ts";
+import { recordNonFiniteCounts } from "../engine/ops/finite.ts";
 import { recordGatherBatch } from "../engine/ops/gather.ts";
 import { Optimizer, type OptimizerConfig } from "../engine/optim.ts";
 import { ReadbackRing } from "../engine/runner.ts";
@@ -22,6 +25,14 @@ export interface TrainerOptions {
 export interface StepResult {
   step: number;
   loss: number;
+}
+
+/** What {@link Trainer.check} found in the current weights. */
+export interface StateCheck {
+  /** Mean per-image NLL (nats) of the batch checked, under the current weights. */
+  loss: number;
+  /** Weights that are NaN or infinite. */
+  nonFiniteWeights: number;
 }
 
 /**
@@ -87,6 +98,8 @@ export class Trainer {
   readonly optimizer: Optimizer;
   readonly feeder: BatchFeeder;
   private readonly ring: ReadbackRing;
+  private readonly finite: Graph;
+  private readonly nonFinite: Tensor;
   private submitted = 0;
   private returned = 0;
 
@@ -94,7 +107,12 @@ export class Trainer {
     this.mg = model.buildGraph(opts.batch, true);
     this.optimizer = new Optimizer(model.gpu, model.store, opts.optimizer);
     this.feeder = new BatchFeeder(model, this.mg, "train");
-    this.ring = new ReadbackRing(model.gpu, "train loss", opts.batch * 4, opts.readbackDepth ?? 3);
+    this.finite = new Graph(model.gpu, "state check");
+    this.nonFinite = this.finite.alloc("non-finite weights", [1], "u32");
+    const weights = { buffer: model.store.values!, elements: model.store.length };
+    recordNonFiniteCounts(this.finite, "non-finite weights", [[weights]], this.nonFinite);
+    const ringBytes = this.mg.nll.byteSize + this.nonFinite.byteSize;
+    this.ring = new ReadbackRing(model.gpu, "train loss", ringBytes, opts.readbackDepth ?? 3);
   }
 
   get batch(): number {
@@ -118,7 +136,7 @@ export class Trainer {
       const pass = enc.beginComputePass({ label: "train step" });
       Graph.encode(pass, this.feeder.dispatches, g.forward, g.backward, this.optimizer.dispatches());
       pass.end();
-    }, this.mg.nll);
+    }, [this.mg.nll]);
     this.submitted++;
     return out ? this.result(out) : null;
   }
@@ -128,16 +146,42 @@ export class Trainer {
     return (await this.ring.drain()).map((r) => this.result(r));
   }
 
-  private result(nll: Float32Array): StepResult {
-    let s = 0;
-    for (const v of nll) s += v;
-    return { step: ++this.returned, loss: s / nll.length };
+  /**
+   * The loss of images `idx` under the current weights (a forward pass, no update) and the number of
+   * non-finite weights, in one submit whose result comes back through the loss ring. Call it after
+   * {@link flush}, when a state is about to be kept: finite weights can still overflow the forward pass.
+   */
+  async check(idx: Uint32Array): Promise<StateCheck> {
+    if (this.returned !== this.submitted) throw new GpuError("check: flush the steps in flight first");
+    this.feeder.set(idx);
+    await this.ring.step((enc) => {
+      const pass = enc.beginComputePass({ label: "state check" });
+      Graph.encode(pass, this.feeder.dispatches, this.mg.graph.forward, this.finite.forward);
+      pass.end();
+    }, [this.mg.nll, this.nonFinite]);
+    const [out] = await this.ring.drain();
+    const B = this.mg.batch;
+    return {
+      loss: mean(out.subarray(0, B)),
+      nonFiniteWeights: new Uint32Array(out.buffer, out.byteOffset + B * 4, 1)[0],
+    };
+  }
+
+  private result(out: Float32Array): StepResult {
+    return { step: ++this.returned, loss: mean(out.subarray(0, this.mg.batch)) };
   }
 
   destroy(): void {
+    this.finite.destroy();
     this.ring.destroy();
     this.feeder.destroy();
     this.optimizer.destroy();
     this.mg.graph.destroy();
   }
+}
+
+function mean(a: Float32Array): number {
+  let s = 0;
+  for (const v of a) s += v;
+  return s / a.length;
 }
