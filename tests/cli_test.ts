@@ -1,11 +1,14 @@
 /**
  * The train, eval, sample and info commands end to end as a user runs them: exit codes, one-line
- * errors, checkpoints that resume, Ctrl-C writing a checkpoint, PNG output.
+ * errors, checkpoints that resume (after Ctrl-C or kill -9, with their schedule, best model and learning
+ * curve), PNG output.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { PNG } from "pngjs";
-import { loadCheckpoint } from "../src/harness/checkpoint.ts";
+import { bestPath, loadCheckpoint } from "../src/harness/checkpoint.ts";
+import { curvePath } from "../src/harness/curves.ts";
+import { decodeModel } from "../src/models/checkpoint.ts";
 
 const CIFAR_FIXTURE = new URL("./fixtures/cifar10", import.meta.url).pathname;
 const TINY = ["--layers", "1", "--h", "4", "--output-maps", "8"];
@@ -185,4 +188,86 @@ Deno.test("Ctrl-C stops training after the current step and writes a checkpoint"
   assert.equal(status.code, 130, seen);
   const state = (await loadCheckpoint(ckpt)).state;
   assert.ok(state.step >= 1 && state.step < 100000, `checkpoint at step ${state.step}`);
+});
+
+Deno.test("kill -9 mid-run, then --resume: the same weights, schedule, best model and curve as a straight run", async () => {
+  const dir = await Deno.makeTempDir();
+  const run = (ckpt: string) => [
+    "--preset",
+    "mnist-pixelcnn",
+    ...TINY,
+    "--batch",
+    "8",
+    "--checkpoint",
+    ckpt,
+  ];
+  const schedule = ["--every", "4", "--log-every", "1", "--eval-every", "3", "--valid-images", "16"];
+  const rates = ["--lr", "3e-3", "--lr-decay", "0.95", "--plateau", "1", "--plateau-factor", "0.3"];
+  const straight = `${dir}/straight.safetensors`, killed = `${dir}/killed.safetensors`;
+  const s = await task("train", ...run(straight), ...schedule, ...rates, "--steps", "12");
+  assert.equal(s.code, 0, s.stderr);
+
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "src/harness/cli/train.ts",
+      ...run(killed),
+      ...schedule,
+      ...rates,
+      "--steps",
+      "100000",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Kill just after a curve line past a checkpoint (every 4 steps), so lines beyond it are on disk.
+  let last = 0;
+  while (!(last >= 5 && last % 4 === 1)) {
+    await new Promise((r) => setTimeout(r, 10));
+    const lines = await Deno.readTextFile(curvePath(killed)).catch(() => "");
+    last = Number(lines.trim().split("\n").at(-1)!.split(",")[0]) || 0;
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  assert.ok((await loadCheckpoint(killed)).state.step < last, "no curve line past the checkpoint to cut");
+  // The rate and schedule come from the checkpoint; only the model, data and length are given again.
+  const r = await task(
+    "train",
+    ...run(killed),
+    "--valid-images",
+    "16",
+    "--log-every",
+    "1",
+    "--steps",
+    "12",
+    "--resume",
+  );
+  assert.equal(r.code, 0, r.stderr);
+
+  const [a, b] = await Promise.all([straight, killed].map(loadCheckpoint));
+  assert.deepEqual(new Uint32Array(b.model.values.buffer), new Uint32Array(a.model.values.buffer), "weights");
+  assert.deepEqual(b.state.schedule, a.state.schedule);
+  const noClock = async (p: string) =>
+    (await Deno.readTextFile(curvePath(p))).split("\n").map((l) => l.split(",").toSpliced(2, 1).join(","));
+  const curve = await noClock(killed);
+  assert.deepEqual(curve, await noClock(straight));
+  assert.deepEqual(curve.slice(1, -1).map((l) => Number(l.split(",")[0])), [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+  ]);
+  const [ba, bb] = [straight, killed].map((p) => bestPath(p));
+  const [da, db] = await Promise.all([ba, bb].map(async (p) => decodeModel(await Deno.readFile(p), p)));
+  assert.deepEqual([db.metadata.step, db.metadata.valid_nll], [da.metadata.step, da.metadata.valid_nll]);
+  assert.deepEqual(new Uint32Array(db.values.buffer), new Uint32Array(da.values.buffer), "best weights");
 });

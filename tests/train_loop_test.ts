@@ -1,10 +1,11 @@
 /**
- * The training loop and evaluation: exact resume, divergence stop with the last good checkpoint,
- * whole-set evaluation with exact denominators (against the float64 reference), chunked datasets.
+ * The training loop and evaluation: exact resume, divergence stop that keeps only checkpoints that
+ * passed the check and says truthfully which, whole-set evaluation with exact denominators (against the
+ * float64 reference), chunked datasets.
  */
 import assert from "node:assert/strict";
 import { CheckpointError } from "../src/engine/safetensors.ts";
-import { loadCheckpoint } from "../src/harness/checkpoint.ts";
+import { loadCheckpoint, loadModelFile, saveCheckpoint } from "../src/harness/checkpoint.ts";
 import { loadBinarizedMnist } from "../src/harness/datasets/mod.ts";
 import type { ImageSet } from "../src/harness/datasets/types.ts";
 import { evaluate } from "../src/harness/evaluate.ts";
@@ -59,7 +60,7 @@ Deno.test("N steps straight equal N/2 + checkpoint + resume + N/2, bit for bit (
   for (const m of [straight, first, resumed]) m.destroy();
 });
 
-Deno.test("an infinite loss stops training with a clear message and keeps the last good checkpoint", async () => {
+Deno.test("a loss over 10x the uniform model's stops a fresh run, which says no checkpoint was written", async () => {
   const gpu = await testGpu();
   const set = await mnist(32);
   const path = await tempPath();
@@ -76,10 +77,71 @@ Deno.test("an infinite loss stops training with a clear message and keeps the la
       checkpoint: { path, every: 1 },
     }),
     (e: Error) =>
-      e instanceof TrainingDiverged && /diverged at step \d+/.test(e.message) && e.message.includes(path),
+      e instanceof TrainingDiverged && /^training diverged at step \d+: /.test(e.message) &&
+      e.message.endsWith(`no checkpoint passed the check, so none was written to ${path}`),
   );
+  await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  model.destroy();
+});
+
+Deno.test("diverging after a resume keeps the good checkpoint byte for byte, and it evaluates", async () => {
+  const gpu = await testGpu();
+  const set = await mnist(32);
+  const path = await tempPath();
+  const common = { set, batch: 8, dataSeed: 1, progress: false, checkpoint: { path, every: 2 } };
+  const model = PixelModel.create(gpu, CFG, 1);
+  await train({ ...common, model, optimizer: OPT, steps: 2 });
+  const good = await Deno.readFile(path);
+  await assert.rejects(
+    train({
+      ...common,
+      model,
+      optimizer: { kind: "rmsprop", lr: 1e30 },
+      steps: 20,
+      resume: await loadCheckpoint(path),
+    }),
+    (e: Error) =>
+      e instanceof TrainingDiverged &&
+      e.message.endsWith(`the last good checkpoint (step 2) is kept at ${path}`),
+  );
+  assert.deepEqual(await Deno.readFile(path), good);
+  const { model: kept } = await loadModelFile(gpu, path);
+  const r = await evaluate(kept, set, { batch: 8, progress: false });
+  assert.ok(r.value > 40 && r.value < 543.4 * 10, `${r.value} nats`);
+  for (const m of [model, kept]) m.destroy();
+});
+
+Deno.test("non-finite optimizer state is never written, and a file holding it is refused", async () => {
+  const gpu = await testGpu();
+  const set = await mnist(16);
+  const path = await tempPath();
+  const common = {
+    set,
+    batch: 8,
+    optimizer: OPT,
+    dataSeed: 1,
+    progress: false,
+    checkpoint: { path, every: 1 },
+  };
+  const model = PixelModel.create(gpu, CFG, 1);
+  await train({ ...common, model, steps: 1 });
+  const good = await Deno.readFile(path);
   const ckpt = await loadCheckpoint(path);
-  assert.ok(ckpt.state.step >= 1 && ckpt.state.step < 20, `checkpoint at step ${ckpt.state.step}`);
+  // An infinite RMSProp mean square freezes its weight (the update divides by it): weights and losses
+  // stay finite, and only the state shows the damage.
+  ckpt.state.optimizerState.buffers.v[0] = Infinity;
+  await assert.rejects(
+    train({ ...common, model, steps: 3, resume: ckpt }),
+    (e: Error) =>
+      e instanceof TrainingDiverged && /at step 2: 1 optimizer values are not finite/.test(e.message),
+  );
+  assert.deepEqual(await Deno.readFile(path), good);
+  await saveCheckpoint(path, model, ckpt.state);
+  await assert.rejects(
+    loadCheckpoint(path),
+    (e: Error) =>
+      e instanceof CheckpointError && e.message.includes(`${path}: 1 of `) && /not finite/.test(e.message),
+  );
   model.destroy();
 });
 

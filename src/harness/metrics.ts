@@ -1,8 +1,9 @@
 /**
  * The one NLL path's units: nats per image for binary MNIST, bits per dimension for natural images
- * (paper §5.1), and the plausibility alarm that stops a run on impossible values.
+ * (paper §5.1), the uniform model every trained model must beat, and the plausibility alarm that stops
+ * a run on impossible values.
  */
-import type { ModelConfig } from "../models/config.ts";
+import { levels, type ModelConfig } from "../models/config.ts";
 
 export type Unit = "nats" | "bits/dim";
 
@@ -14,6 +15,17 @@ export function unitOf(cfg: ModelConfig): Unit {
 export function inUnit(cfg: ModelConfig, natsPerImage: number): number {
   if (unitOf(cfg) === "nats") return natsPerImage;
   return natsPerImage / (cfg.height * cfg.width * cfg.channels * Math.LN2);
+}
+
+/** Converts a value in the table's unit back to nats per image (the inverse of {@link inUnit}). */
+export function natsOf(cfg: ModelConfig, value: number): number {
+  if (unitOf(cfg) === "nats") return value;
+  return value * cfg.height * cfg.width * cfg.channels * Math.LN2;
+}
+
+/** NLL of the uniform model in nats per image: every sub-pixel equally likely among its levels. */
+export function uniformNats(cfg: ModelConfig): number {
+  return cfg.height * cfg.width * cfg.channels * Math.log(levels(cfg));
 }
 
 export class ImplausibleResult extends Error {

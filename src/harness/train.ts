@@ -1,18 +1,32 @@
 /**
  * The training loop: seeded batch order over a resident dataset, one submit per step, losses checked
- * (a few steps late) for divergence, progress in the table's unit, periodic atomic checkpoints, and a
- * clean stop with a checkpoint when asked (Ctrl-C in the CLI).
+ * (a few steps late) for divergence, progress in the table's unit, a learning curve, periodic
+ * validation driving the learning-rate schedule, early stopping and the best model, periodic atomic
+ * checkpoints of states that passed a check on the GPU, and a clean stop with a checkpoint when asked
+ * (Ctrl-C in the CLI).
  */
 import { GpuError } from "../engine/device.ts";
 import type { OptimizerConfig } from "../engine/optim.ts";
 import { configDifferences } from "../models/checkpoint.ts";
 import type { PixelModel } from "../models/model.ts";
 import { type StepResult, Trainer } from "../models/trainer.ts";
-import { type LoadedCheckpoint, saveCheckpoint, type TrainState } from "./checkpoint.ts";
+import {
+  bestPath,
+  countNonFinite,
+  type LoadedCheckpoint,
+  saveCheckpoint,
+  saveModelFile,
+  type TrainState,
+} from "./checkpoint.ts";
+import { CurveLog, curvePath } from "./curves.ts";
 import { BatchOrder, ResidentData } from "./data.ts";
 import type { ImageSet } from "./datasets/types.ts";
-import { inUnit, unitOf } from "./metrics.ts";
+import { lossProblem, TrainingDiverged } from "./divergence.ts";
+import { inUnit, natsOf, unitOf } from "./metrics.ts";
 import { Progress } from "./progress.ts";
+import { CONSTANT, Schedule, type ScheduleConfig, type Validation } from "./schedule.ts";
+
+export { TrainingDiverged } from "./divergence.ts";
 
 export interface TrainOptions {
   model: PixelModel;
@@ -25,14 +39,25 @@ export interface TrainOptions {
   steps: number;
   /** Seed of the batch order. */
   dataSeed: number;
+  /** Where checkpoints go; the curve and the best model are kept next to it (see curvePath, bestPath). */
   checkpoint?: { path: string; every: number };
+  /** A checkpoint read from `checkpoint.path`, to continue from. */
   resume?: LoadedCheckpoint;
   /** Facts stored in checkpoints (preset, dataset fingerprint, ...). */
   run?: Record<string, string>;
   /** Polled after every step; true stops the run with a checkpoint. */
   shouldStop?: () => boolean;
-  /** Called every `steps` steps, after the losses so far are checked (periodic evaluation). */
-  every?: { steps: number; run: (step: number) => Promise<void> };
+  /**
+   * The NLL of the validation split in the table's unit, taken every `schedule.evalEvery` steps. It
+   * drives the schedule and early stopping, and the best model so far is kept next to the checkpoint.
+   */
+  validate?: (step: number) => Promise<number>;
+  /** Learning-rate schedule, validation interval and early stopping (default: constant rate). */
+  schedule?: ScheduleConfig;
+  /** Steps between lines of the learning curve (default 100). */
+  curveEvery?: number;
+  /** Where schedule events (rate cuts, early stopping) are told. */
+  log?: (line: string) => void;
   progress?: boolean;
   label?: string;
   /** Cap on resident bytes per chunk (default: the adapter's binding limit, at most 1 GiB). */
@@ -47,14 +72,30 @@ export interface TrainSummary {
   finalLoss: number;
   /** Training loss of every step of this session, in the table's unit. */
   losses: number[];
-  stopped: "completed" | "interrupted";
+  stopped: "completed" | "interrupted" | "early-stopped";
+  /** The best (lowest) and the latest validation NLL, over every session; null without validation. */
+  best: Validation | null;
+  lastValid: Validation | null;
+  /** The learning rate of the next step. */
+  lr: number;
 }
 
-export class TrainingDiverged extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TrainingDiverged";
+/** Steps between curve lines when the caller does not say. */
+export const CURVE_EVERY = 100;
+
+/**
+ * The schedule of a run: the checkpoint's state when resuming (a base rate different from the
+ * checkpoint's replaces the current rate), else a fresh one.
+ */
+function startSchedule(o: TrainOptions, r?: TrainState): Schedule {
+  const config = o.schedule ?? CONSTANT;
+  if ((config.evalEvery === undefined) !== (o.validate === undefined)) {
+    throw new RangeError("a validation interval and a validation function go together");
   }
+  if (!r?.schedule) return Schedule.start(config, o.optimizer.lr);
+  const state = structuredClone(r.schedule.state);
+  if (o.optimizer.lr !== r.optimizer.lr) state.lr = o.optimizer.lr;
+  return new Schedule(config, state);
 }
 
 export async function train(o: TrainOptions): Promise<TrainSummary> {
@@ -68,6 +109,10 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
         `${cfg.height}x${cfg.width}x${cfg.channels}`,
     );
   }
+  const r = o.resume?.state;
+  const schedule = startSchedule(o, r);
+  const ck = o.checkpoint;
+  const curve = ck ? await CurveLog.open(curvePath(ck.path), r?.step) : null;
   const data = new ResidentData(
     model.gpu,
     o.set.pixels,
@@ -100,46 +145,111 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     order.cursor = { ...o.resume.state.cursor };
     step = o.resume.state.step;
   }
+  const log = o.log ?? (() => {});
   const unit = unitOf(cfg);
   const progress = o.progress === false
     ? null
     : new Progress({ total: o.steps, unit: "step", label: o.label ?? `train ${cfg.kind}` });
+  const wall = () => (r?.wallSeconds ?? 0) + (performance.now() - t0) / 1000;
+  const curveEvery = o.curveEvery ?? CURVE_EVERY;
+  /** Training losses (table's unit) since the curve's last line. */
+  let since = r ? { ...r.curve } : { sum: 0, count: 0 };
   const losses: number[] = [];
   const startStep = step;
-  const check = (r: StepResult | null) => {
-    if (!r) return;
-    const absolute = startStep + r.step;
-    if (!Number.isFinite(r.loss)) {
-      throw new TrainingDiverged(
-        `training diverged at step ${absolute}: loss ${r.loss}` +
-          (o.checkpoint ? `; the last good checkpoint is kept at ${o.checkpoint.path}` : ""),
-      );
-    }
-    losses.push(inUnit(cfg, r.loss));
+  /** The step of the checkpoint at `ck.path` that passed the check, if any. */
+  let lastGood: number | null = o.resume ? step : null;
+  let checkedAt = -1;
+  let lastBatch: Uint32Array | null = null;
+  let lrOfStep = schedule.lr;
+
+  const diverged = (at: number, what: string) => {
+    const kept = !ck
+      ? ""
+      : lastGood === null
+      ? `; no checkpoint passed the check, so none was written to ${ck.path}`
+      : `; the last good checkpoint (step ${lastGood}) is kept at ${ck.path}`;
+    return new TrainingDiverged(`training diverged at step ${at}: ${what}${kept}`);
+  };
+  const take = (res: StepResult | null) => {
+    if (!res) return;
+    const absolute = startStep + res.step;
+    const problem = lossProblem(cfg, res.loss);
+    if (problem) throw diverged(absolute, `loss ${problem}`);
+    const loss = inUnit(cfg, res.loss);
+    losses.push(loss);
+    since.sum += loss;
+    since.count++;
     const seconds = (performance.now() - t0) / 1000;
     progress?.update(absolute, {
-      loss: `${losses[losses.length - 1].toFixed(unit === "nats" ? 2 : 4)} ${unit}`,
+      loss: `${loss.toFixed(unit === "nats" ? 2 : 4)} ${unit}`,
       "images/s": Number(((losses.length * o.batch) / seconds).toFixed(1)),
     });
   };
-  const state = (): TrainState => ({
-    step,
-    cursor: { ...order.cursor },
-    dataSeed: o.dataSeed,
-    optimizer: o.optimizer,
-    optimizerState: { step: 0, buffers: {} },
-    run: o.run ?? {},
-  });
-  const save = async () => {
-    for (const r of await trainer.flush()) check(r);
-    const s = state();
-    s.optimizerState = await trainer.optimizer.readState();
-    await saveCheckpoint(o.checkpoint!.path, model, s);
+  /** The current state, checked on the GPU before anything keeps it (once per step). */
+  const check = async () => {
+    if (checkedAt === step) return;
+    const c = await trainer.check(lastBatch!);
+    if (c.nonFiniteWeights) throw diverged(step, `${c.nonFiniteWeights} weights are not finite`);
+    const problem = lossProblem(cfg, c.loss);
+    if (problem) throw diverged(step, `loss after the update ${problem}`);
+    checkedAt = step;
   };
-  let stopped: TrainSummary["stopped"] = "completed";
+  const save = async () => {
+    await check();
+    const optimizerState = await trainer.optimizer.readState();
+    const bad = countNonFinite(...Object.values(optimizerState.buffers));
+    if (bad) throw diverged(step, `${bad} optimizer values are not finite`);
+    await saveCheckpoint(ck!.path, model, {
+      step,
+      cursor: { ...order.cursor },
+      dataSeed: o.dataSeed,
+      optimizer: o.optimizer,
+      optimizerState,
+      run: o.run ?? {},
+      wallSeconds: wall(),
+      schedule: { config: schedule.config, state: structuredClone(schedule.state) },
+      curve: { ...since },
+    });
+    lastGood = step;
+  };
+  const validate = async (): Promise<number> => {
+    await check();
+    const value = await o.validate!(step);
+    const problem = lossProblem(cfg, natsOf(cfg, value));
+    if (problem) throw diverged(step, `validation NLL ${problem}`);
+    const outcome = schedule.evaluated({ step, value });
+    if (outcome.improved && ck) {
+      await saveModelFile(bestPath(ck.path), model, {
+        kind: "best-model",
+        step: String(step),
+        valid_nll: String(value),
+        run: JSON.stringify(o.run ?? {}),
+      });
+    }
+    if (outcome.cutFrom !== undefined) {
+      log(
+        `step ${step}: ${schedule.config.plateau!.patience} evaluations without a new best; lr ` +
+          `${outcome.cutFrom} -> ${schedule.lr}`,
+      );
+    }
+    return value;
+  };
+  const line = async (validNll?: number) => {
+    await curve!.append({
+      step,
+      imagesSeen: step * o.batch,
+      wallSeconds: wall(),
+      trainLoss: since.sum / since.count,
+      lr: lrOfStep,
+      validNll,
+    });
+    since = { sum: 0, count: 0 };
+  };
+
+  let stopped: TrainSummary["stopped"] = schedule.stop ? "early-stopped" : "completed";
   try {
     let chunk = -1;
-    while (step < o.steps) {
+    while (stopped === "completed" && step < o.steps) {
       const b = order.next();
       if (b.chunk !== chunk) {
         data.use(b.chunk);
@@ -147,20 +257,37 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
         trainer.feeder.use(data.tensor, small?.tensor);
         chunk = b.chunk;
       }
-      check(await trainer.step(b.indices));
+      lrOfStep = trainer.optimizer.lr = schedule.lr;
+      lastBatch = b.indices;
+      take(await trainer.step(b.indices));
       step++;
-      if (o.checkpoint && step % o.checkpoint.every === 0) await save();
-      if (o.every && step % o.every.steps === 0) {
-        for (const r of await trainer.flush()) check(r);
-        await o.every.run(step);
+      schedule.stepped();
+      const every = schedule.config.evalEvery;
+      const evalDue = every !== undefined && step % every === 0;
+      let valid: number | undefined;
+      if (evalDue) {
+        for (const res of await trainer.flush()) take(res);
+        valid = await validate();
       }
-      if (o.shouldStop?.()) {
-        stopped = "interrupted";
-        break;
-      }
+      if (schedule.stop) {
+        const best = schedule.state.best!;
+        log(
+          `step ${step}: early stop, ${schedule.config.stopPatience} evaluations without a new best ` +
+            `(best ${best.value} ${unit} at step ${best.step})`,
+        );
+        stopped = "early-stopped";
+      } else if (o.shouldStop?.()) stopped = "interrupted";
+      // An interrupted run leaves its curve's running sums to the checkpoint, so that a resumed run
+      // writes the same lines as one that never stopped.
+      const finished = stopped === "early-stopped" || step >= o.steps;
+      const end = finished || stopped === "interrupted";
+      const lineDue = curve !== null && (evalDue || finished || step % curveEvery === 0);
+      const saveDue = ck !== undefined && (end || step % ck.every === 0);
+      if (lineDue || saveDue || end) { for (const res of await trainer.flush()) take(res); }
+      // A curve line goes to disk before the checkpoint of its step (see curves.ts).
+      if (lineDue) await line(valid);
+      if (saveDue) await save();
     }
-    for (const r of await trainer.flush()) check(r);
-    if (o.checkpoint && (stopped === "interrupted" || step % o.checkpoint.every !== 0)) await save();
   } finally {
     trainer.destroy();
     data.destroy();
@@ -176,5 +303,8 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     finalLoss,
     losses,
     stopped,
+    best: schedule.state.best,
+    lastValid: schedule.state.last,
+    lr: schedule.lr,
   };
 }

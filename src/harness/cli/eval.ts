@@ -10,8 +10,9 @@ const DATASETS: DatasetId[] = ["binarized-mnist", "cifar10", "imagenet32", "imag
 
 const HELP = `usage: deno task eval --checkpoint PATH [options]
 
-Evaluates a model file or training checkpoint on every image of a split and prints the NLL in nats per
-image (binary MNIST) or bits per dimension (RGB).
+Evaluates a model file, training checkpoint or best model (<checkpoint>.best.safetensors) on every image
+of a split and prints the NLL in nats per image (binary MNIST) or bits per dimension (RGB). A file holding
+non-finite weights (from a diverged run) is refused.
 
 options:
   --checkpoint PATH model file or training checkpoint (required)
@@ -46,6 +47,9 @@ async function main(): Promise<number> {
   }
   const gpu = await device();
   const { model, metadata } = await loadModelFile(gpu, a.checkpoint);
+  if (metadata.kind === "best-model") {
+    console.error(`the best model of its run: step ${metadata.step}, validation NLL ${metadata.valid_nll}`);
+  }
   const recorded = metadata.run ? JSON.parse(metadata.run).dataset_name : undefined;
   const dataset = (a.dataset ?? recorded) as DatasetId | undefined;
   if (!dataset || !DATASETS.includes(dataset)) {
