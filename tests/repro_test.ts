@@ -1,12 +1,14 @@
 /**
- * The smoke tier of every paper table end to end (load, train, evaluate, judge, CSV), and the repro
- * command's contract: help, bad input rejected with one line and nothing written, --check, --merge.
+ * The smoke tier of every paper table end to end (load, train, evaluate, judge, CSV), the paper tier's
+ * checkpoint selection and curve collection, and the repro command's contract: help, bad input rejected
+ * with one line and nothing written, --check, --merge.
  */
 import assert from "node:assert/strict";
 import { PNG } from "pngjs";
 import { formatResultsCsv, parseResultsCsv, type ResultRow } from "../src/harness/csv.ts";
 import { reproTable } from "../src/harness/repro.ts";
-import { TABLES } from "../src/harness/tables/mod.ts";
+import { TABLES, type TierRun } from "../src/harness/tables/mod.ts";
+import { resolveModelConfig } from "../src/models/config.ts";
 import { testGpu } from "./util.ts";
 
 const CIFAR_FIXTURE = new URL("./fixtures/cifar10", import.meta.url).pathname;
@@ -121,4 +123,56 @@ Deno.test("repro --check passes a consistent file, fails a tampered or incomplet
   assert.deepEqual(whole.map((x) => x.row), table.rows.map((x) => x.label));
   assert.deepEqual(whole.find((x) => x.row === run.row), run);
   assert.equal(whole.filter((x) => x.status === "missing").length, 3);
+});
+
+Deno.test("paper tier: the test NLL is the best validation checkpoint's, stated with the last step's; curves collected", async () => {
+  const gpu = await testGpu();
+  const base = TABLES.find((t) => t.id === "cifar10-residual")!;
+  const row = base.rows.find((r) => r.id === "both")!;
+  const paper = row.tiers!.paper;
+  // A tiny model validated every 2 steps; selection and reported split are the same 47 held-out
+  // images here (Table 2 reports its validation split), so the tested NLL must equal the best one.
+  const table = (lr: number) => {
+    const run: TierRun = {
+      ...paper,
+      model: resolveModelConfig({ ...paper.model, kind: "pixelcnn", layers: 1, h: 4, outputMaps: 8 }),
+      batch: 4,
+      steps: 4,
+      curveEvery: 1,
+      optimizer: { kind: "rmsprop", lr },
+      recipe: { ...paper.recipe!, evalEvery: { value: 2, why: "a test" } },
+    };
+    return { ...base, rows: [{ ...row, tiers: { ...row.tiers!, paper: run } }] };
+  };
+  const dir = await Deno.makeTempDir();
+  const curves = `${dir}/cifar10-residual-paper-curves.csv`;
+  const o = {
+    gpu,
+    tier: "paper" as const,
+    seed: 1,
+    progress: false,
+    ...await dataFor(base.id),
+    checkpointDir: dir,
+    curves,
+  };
+  const config = (r: { rows: ResultRow[] }) => JSON.parse(r.rows[0].config);
+  const first = config(await reproTable({ ...o, table: table(3e-3), steps: 2 }));
+  assert.deepEqual([first.best_step, first.last_step, first.recipe], [2, 2, "provisional"]);
+  // Resumed at a rate that makes step 4 worse than step 2: step 2's weights must be the ones tested.
+  const r = await reproTable({ ...o, table: table(0.06), resume: true });
+  const c = config(r);
+  assert.deepEqual([c.best_step, c.last_step, c.stopped], [2, 4, "completed"]);
+  assert.equal(c.best_valid_nll, first.best_valid_nll);
+  assert.ok(c.last_valid_nll > c.best_valid_nll + 0.1, `last ${c.last_valid_nll}, best ${c.best_valid_nll}`);
+  assert.equal(r.rows[0].ours, c.best_valid_nll);
+  assert.match(c.valid_set, /last 10% of train/);
+  const lines = (await Deno.readTextFile(curves)).trim().split("\n");
+  assert.equal(lines[0], "row,step,images_seen,wall_s,train_loss,lr,valid_nll");
+  assert.deepEqual(lines.slice(1).map((l) => l.split(",").filter((_, i) => [0, 1, 2, 5].includes(i))), [
+    ["both", "1", "4", "0.003"],
+    ["both", "2", "8", "0.003"],
+    ["both", "3", "12", "0.06"],
+    ["both", "4", "16", "0.06"],
+  ]);
+  assert.deepEqual(lines.slice(1).map((l) => l.split(",")[6] !== ""), [false, true, false, true]);
 });

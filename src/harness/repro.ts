@@ -1,17 +1,22 @@
 /**
  * Reproduces a paper table: for each selected row, train the tier's model, evaluate it on the table's
  * split, compare (paper tier: with the paper within its tolerance; other tiers: with the tier's own
- * band) and collect one results row per metric. Reference rows carry the published numbers.
+ * band) and collect one results row per metric. Reference rows carry the published numbers. The paper
+ * tier trains by the row's recipe and tests the best checkpoint by validation NLL. Each row's learning
+ * curve is collected into the table's curve file.
  */
 import { adapterLine, type Gpu } from "../engine/device.ts";
 import { PixelModel } from "../models/model.ts";
 import type { ResultRow, ResultStatus } from "./csv.ts";
-import { evaluate } from "./evaluate.ts";
+import { evaluate, SetEvaluator } from "./evaluate.ts";
 import type { PaperTable, TableRow, Tier, TierRun } from "./tables/mod.ts";
+import { recipeSchedule } from "./tables/recipes.ts";
 import { type DataOptions, loadTableData, type TableData } from "./table_data.ts";
 import { train } from "./train.ts";
 import { loadCheckpoint } from "./checkpoint.ts";
+import { collectCurve, curvePath } from "./curves.ts";
 import type { ImageSet } from "./datasets/types.ts";
+import { selectBest, selectionData } from "./validation.ts";
 
 export interface ReproOptions extends DataOptions {
   gpu: Gpu;
@@ -22,8 +27,13 @@ export interface ReproOptions extends DataOptions {
   seed: number;
   /** Override the tier's step count (e.g. for a longer quick run). */
   steps?: number;
-  /** Where each row's final checkpoint goes (and, with `resume`, where runs continue from). */
+  /**
+   * Where each row's checkpoint, curve and (paper tier) best model go, and with `resume` where runs
+   * continue from. The paper tier needs it.
+   */
   checkpointDir?: string;
+  /** The table's curve file (results/<table>-<tier>-curves.csv), which each row's curve is copied into. */
+  curves?: string;
   resume?: boolean;
   /** Polled between steps; true stops the current row with a checkpoint and ends the run. */
   shouldStop?: () => boolean;
@@ -147,6 +157,12 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
   // Load (and check) every dataset before any training, so a data error writes nothing.
   const slices = runnable[0]?.tiers?.[tier];
   const data = runnable.length ? await loadTableData(table, tier, o, slices ?? {}) : null;
+  const selection = data && slices?.recipe ? await selectionData(table, data, o) : null;
+  if (selection && !o.checkpointDir) {
+    throw new Error(
+      `${table.id}: the ${tier} tier keeps each row's best checkpoint; give a checkpoint directory`,
+    );
+  }
   const out: ResultRow[] = [];
   let failed = false, interrupted = false;
   for (const row of selected) {
@@ -157,12 +173,21 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
     if (interrupted) break;
     const run = row.tiers[tier];
     const steps = o.steps ?? run.steps;
+    const trainSet = selection?.train ?? data!.train;
     log(
       `${table.id} / ${row.id} (${tier}): ${describeModel(run)}, ${steps} steps of batch ${run.batch} on ${
-        describeSet(data!.train)
-      }`,
+        describeSet(trainSet)
+      }${selection ? `, selected on ${describeSet(selection.valid)}` : ""}`,
     );
     const model = PixelModel.create(gpu, run.model, o.seed);
+    const validator = selection
+      ? new SetEvaluator(model, selection.valid, {
+        batch: run.batch,
+        progress: o.progress,
+        label: `${row.id} valid`,
+      })
+      : null;
+    const validate = validator ? async () => (await validator.run()).value : undefined;
     try {
       const ckpt = o.checkpointDir
         ? `${o.checkpointDir}/${table.id}-${row.id}-${tier}.safetensors`
@@ -171,7 +196,7 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
       if (resume) log(`  resuming from ${ckpt} at step ${resume.state.step}`);
       const t = await train({
         model,
-        set: data!.train,
+        set: trainSet,
         batch: run.batch,
         optimizer: run.optimizer,
         steps,
@@ -183,19 +208,31 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
           row: row.id,
           tier,
           dataset_name: table.dataset,
-          dataset: data!.train.fingerprint,
+          dataset: trainSet.fingerprint,
         },
         shouldStop: o.shouldStop,
+        schedule: run.recipe ? recipeSchedule(run.recipe) : undefined,
+        validate,
+        curveEvery: run.curveEvery,
+        log: (line) => log(`  ${line}`),
         progress: o.progress,
         label: `${table.id}/${row.id}`,
       });
+      if (ckpt && o.curves) await collectCurve(o.curves, row.id, curvePath(ckpt), runnable.map((r) => r.id));
       if (t.stopped === "interrupted") {
         interrupted = true;
         log(`  interrupted at step ${t.steps}${ckpt ? `; checkpoint at ${ckpt} (rerun with --resume)` : ""}`);
         break;
       }
+      const chosen = validate ? await selectBest(model, t, ckpt!, validate) : null;
+      if (chosen) {
+        log(
+          `  testing the best checkpoint by validation NLL: step ${chosen.best.step}, ${chosen.best.value} ` +
+            `(last step ${chosen.last.step}: ${chosen.last.value})`,
+        );
+      }
       for (const { metric, paper } of rowMetrics(table, row, tier)) {
-        const set = metric === "nll-train" ? data!.train : data!.eval;
+        const set = metric === "nll-train" ? trainSet : data!.eval;
         const e = await evaluate(model, set, {
           batch: run.batch,
           progress: o.progress,
@@ -209,7 +246,7 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
           row: row.label,
           model: describeModel(run),
           dataset: describeSet(set),
-          dataset_fingerprint: `train:${data!.train.fingerprint} eval:${set.fingerprint}`,
+          dataset_fingerprint: `train:${trainSet.fingerprint} eval:${set.fingerprint}`,
           tier,
           metric,
           unit: e.unit,
@@ -232,11 +269,21 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
             eval_images: set.count,
             // What `repro --merge --prefer newest` compares.
             finished_at: new Date().toISOString(),
+            ...(chosen && {
+              stopped: t.stopped,
+              recipe: run.recipe!.status,
+              valid_set: describeSet(selection!.valid),
+              best_step: chosen.best.step,
+              best_valid_nll: Number(chosen.best.value.toFixed(5)),
+              last_step: chosen.last.step,
+              last_valid_nll: Number(chosen.last.value.toFixed(5)),
+            }),
           }),
         });
       }
       await o.afterRow?.(row, run, model, data!);
     } finally {
+      validator?.destroy();
       model.destroy();
     }
   }

@@ -231,6 +231,7 @@ async function main(): Promise<number> {
     data: a.data,
     allowSubset: a["allow-subset"],
     checkpointDir: a.checkpoints ?? "runs",
+    curves: `results/${table.id}-${tier}-curves.csv`,
     resume: a.resume,
     shouldStop: stopOnCtrlC(),
     log,

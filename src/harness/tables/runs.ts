@@ -1,13 +1,14 @@
 /** Builders for the per-tier runs of a table row, so each table states only what differs. */
 import type { OptimizerConfig } from "../../engine/optim.ts";
 import { type ModelConfig, resolveModelConfig } from "../../models/config.ts";
-import type { TierRun } from "./types.ts";
+import type { Recipe, TierRun } from "./types.ts";
 
 type Overrides = Partial<ModelConfig>;
 
-/** [NS] RMSProp learning rates: the paper gives none ("set by hand ... to the highest values that allowed fast convergence"). */
-export const PAPER_OPTIMIZER: OptimizerConfig = { kind: "rmsprop", lr: 1e-3 };
 export const QUICK_OPTIMIZER: OptimizerConfig = { kind: "rmsprop", lr: 2e-3 };
+
+/** Steps between learning-curve lines: every step of a smoke run, 30 lines of a quick one, 1,000 of a long paper run. */
+const CURVE_EVERY = { smoke: 1, quick: 10, paper: 200 };
 
 export interface RowPlan {
   /** The paper's model. */
@@ -17,7 +18,8 @@ export interface RowPlan {
   quick: Overrides;
   quickSteps: number;
   quickEvalImages?: number;
-  paperSteps: number;
+  /** How the paper tier trains (its size, rate, schedule and length). */
+  recipe: Recipe;
   bands: { smoke: [number, number]; quick: [number, number] };
   tolerance: number;
   trainMetric?: boolean;
@@ -34,6 +36,7 @@ export function tierRuns(p: RowPlan): Record<"smoke" | "quick" | "paper", TierRu
       trainImages: 48,
       heldOut: 16,
       band: p.bands.smoke,
+      curveEvery: CURVE_EVERY.smoke,
     },
     quick: {
       model: with_(p.quick),
@@ -42,14 +45,17 @@ export function tierRuns(p: RowPlan): Record<"smoke" | "quick" | "paper", TierRu
       optimizer: QUICK_OPTIMIZER,
       evalImages: p.quickEvalImages,
       band: p.bands.quick,
+      curveEvery: CURVE_EVERY.quick,
     },
     paper: {
-      model: p.model,
+      model: with_(p.recipe.size.value),
       batch: p.batch,
-      steps: p.paperSteps,
-      optimizer: PAPER_OPTIMIZER,
+      steps: p.recipe.maxSteps.value,
+      optimizer: { kind: "rmsprop", lr: p.recipe.lr.value },
       tolerance: p.tolerance,
       trainMetric: p.trainMetric,
+      curveEvery: CURVE_EVERY.paper,
+      recipe: p.recipe,
     },
   };
 }

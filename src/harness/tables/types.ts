@@ -9,13 +9,57 @@
  *   band is a learning criterion stated per table (e.g. under 150 nats on MNIST, well below a model of
  *   independent pixels), never the paper's number.
  * - `paper`: the paper's configuration for a real GPU; only these rows are compared with the paper, to
- *   within `tolerance`.
+ *   within `tolerance`. Where the paper is silent (rates, schedules, lengths, some sizes), the row's
+ *   {@link Recipe} states the choice, its reason and the evidence behind it.
  */
 import type { OptimizerConfig } from "../../engine/optim.ts";
 import type { ModelConfig } from "../../models/config.ts";
 import type { ResultTier } from "../csv.ts";
 
 export type Tier = ResultTier;
+
+/** One choice of a recipe: the value and why it was chosen (the evidence, or why there is none yet). */
+export interface Choice<T> {
+  value: T;
+  why: string;
+}
+
+/** A calibration run behind a recipe: its committed learning curve and what it reached. */
+export interface CalibrationRun {
+  /** The curve file, under results/calibration/. */
+  curve: string;
+  /** What was trained, e.g. "pixelcnn 15x16, RMSProp 1e-3, batch 16". */
+  setup: string;
+  steps: number;
+  imagesSeen: number;
+  /** The best checkpoint by validation NLL: its step and NLL (table's unit). */
+  bestStep: number;
+  bestValidNll: number;
+  /** The test NLL of that checkpoint, where measured (never used to choose). */
+  testNll?: number;
+}
+
+/**
+ * How the paper tier trains a row: the model size, learning rate, schedule, validation interval,
+ * maximum length and early-stopping patience, each with its reason. `provisional` until calibration
+ * runs measured on this project's code back the values; those runs are then listed in `evidence`.
+ */
+export interface Recipe {
+  status: "provisional" | "calibrated";
+  /** Layers and h of the model (the paper's where it gives them). */
+  size: Choice<{ layers: number; h: number }>;
+  /** RMSProp learning rate. */
+  lr: Choice<number>;
+  /** Per-step rate decay and the plateau rule (see src/harness/schedule.ts). */
+  schedule: Choice<{ decay: number; plateau?: { factor: number; patience: number } }>;
+  /** Steps between validations (which select the checkpoint that is tested). */
+  evalEvery: Choice<number>;
+  /** Training length when early stopping does not end it first. */
+  maxSteps: Choice<number>;
+  /** Validations without a new best before training stops. */
+  patience: Choice<number>;
+  evidence: CalibrationRun[];
+}
 
 export interface TierRun {
   /** The model: a preset's config with overrides already applied. */
@@ -35,6 +79,10 @@ export interface TierRun {
   tolerance?: number;
   /** Also evaluate on the training split (paper tier of Tables 5 and 6: "training NLL in brackets"). */
   trainMetric?: boolean;
+  /** Steps between lines of the learning curve. */
+  curveEvery: number;
+  /** paper: how it trains (validation selection, schedule, early stopping); its values fill the above. */
+  recipe?: Recipe;
 }
 
 export interface TableRow {
