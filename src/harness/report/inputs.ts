@@ -4,7 +4,7 @@
  * problem becomes one line naming the file (and line), and the rest is still read.
  */
 import type { ResultRow } from "../csv.ts";
-import { TABLES } from "../tables/mod.ts";
+import { type TableRow, TABLES } from "../tables/mod.ts";
 import { type BenchRow, readBenchText } from "./bench_file.ts";
 import { type CurvePoint, parseTableCurves } from "./curves.ts";
 import { readResultsText } from "./results_file.ts";
@@ -50,9 +50,9 @@ export interface ReportInputs {
   problems: string[];
 }
 
-/** The id of a table row from its label (results files name rows by label, curve files by id). */
-export function rowId(table: string, label: string): string {
-  return TABLES.find((t) => t.id === table)?.rows.find((r) => r.label === label)?.id ?? label;
+/** A paper table's row by label or id (results files name rows by label, curve files by id). */
+export function tableRow(table: string, key: string): TableRow | undefined {
+  return TABLES.find((t) => t.id === table)?.rows.find((r) => r.label === key || r.id === key);
 }
 
 /** Width and height from a PNG's header, or null when the bytes are not a PNG. */

@@ -3,9 +3,10 @@
  * learning curves and the figures.
  */
 import type { ResultRow } from "../csv.ts";
+import { TABLES } from "../tables/mod.ts";
 import { curveSpec, renderSvg } from "./charts.ts";
 import { count, duration, esc, figureHtml, statusBadge, value } from "./html.ts";
-import { rowId, type TableSection } from "./inputs.ts";
+import { tableRow, type TableSection } from "./inputs.ts";
 
 /** The config JSON's fields the page shows; the rest stays in the CSV. */
 interface Config {
@@ -110,7 +111,7 @@ async function curves(s: TableSection): Promise<string> {
   const without: string[] = [];
   const drawn = new Set<string>();
   for (const r of ours) {
-    const id = rowId(s.table, r.row);
+    const id = tableRow(s.table, r.row)?.id ?? r.row;
     drawn.add(id);
     const points = byRow.get(id) ?? [];
     if (!points.length) {
@@ -121,11 +122,14 @@ async function curves(s: TableSection): Promise<string> {
     const svg = await renderSvg(curveSpec({ title: r.row, points, unit: r.unit, paper }));
     charts.push(`<figure class="chart">${svg}</figure>`);
   }
-  // Curves of rows with no result yet (a table still running).
-  const unit = ours[0]?.unit ?? s.rows[0]?.unit ?? "";
+  // Curves of rows without a result row (a table still running, or a results line left out).
+  const unit = ours[0]?.unit ?? s.rows[0]?.unit ?? TABLES.find((t) => t.id === s.table)?.unit ?? "";
   for (const [id, points] of byRow) {
     if (drawn.has(id) || !points.length) continue;
-    const svg = await renderSvg(curveSpec({ title: `${id} (no result yet)`, points, unit }));
+    const row = tableRow(s.table, id);
+    const paper = s.tier === "paper" ? row?.paper : undefined;
+    const title = `${row?.label ?? id} (no result row)`;
+    const svg = await renderSvg(curveSpec({ title, points, unit, paper }));
     charts.push(`<figure class="chart">${svg}</figure>`);
   }
   const notes = [];
