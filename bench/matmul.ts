@@ -1,6 +1,6 @@
 /**
  * A standalone matmul C[M,N] = A[M,K] x B[K,N] (row-major f32), the yardstick every kernel figure is read
- * against. It shares no code with src/wgsl/conv.ts on purpose: it is the best plain GEMM this bench can
+ * against. It shares no code with the engine's kernels (src/wgsl/) on purpose: it is the best plain GEMM this bench can
  * write, found by sweeping its register tile and workgroup shape.
  *
  * Each invocation owns TM rows and TN columns (TN/4 vec4 column slots) of C. A is read as vec4 along K,
@@ -9,7 +9,7 @@
  * neighbouring invocations (the SIMD lanes of a CPU core on the software adapter) read neighbouring
  * vec4s of B instead of addresses TN*4 floats apart.
  */
-import type { Kernel } from "../src/wgsl/conv.ts";
+import type { Kernel } from "../src/wgsl/kernel.ts";
 
 export interface MatmulShape {
   m: number;

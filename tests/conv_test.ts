@@ -10,6 +10,10 @@ interface Case {
   w: Shape4;
   mask?: "A" | "B";
   groups?: number;
+  /** The convolution reads max(x, 0). */
+  relu?: boolean;
+  /** A residual map is added to the output. */
+  residual?: boolean;
 }
 
 const CASES: Case[] = [
@@ -28,7 +32,33 @@ const CASES: Case[] = [
   { name: "1x3 mask B, 32 wide", x: [1, 3, 32, 12], w: [1, 3, 12, 16], mask: "B", groups: 3 },
   // 1152 positions: the filter gradient is split over rows (split-K) and summed.
   { name: "3x3 mask B, split-K filter gradient", x: [2, 24, 24, 8], w: [3, 3, 8, 8], mask: "B", groups: 3 },
+  // Fusions: a ReLU read with the input (its gradient masked in the dX store), a residual added in the
+  // store (its gradient is dY), with and without split-K.
+  { name: "1x1 ReLU input and residual", x: [2, 4, 5, 8], w: [1, 1, 8, 8], relu: true, residual: true },
+  {
+    name: "3x3 mask B, ReLU input, split-K filter gradient",
+    x: [2, 24, 24, 8],
+    w: [3, 3, 8, 8],
+    mask: "B",
+    groups: 3,
+    relu: true,
+  },
+  {
+    name: "3x3 scalar channels, ReLU input and residual",
+    x: [1, 4, 4, 5],
+    w: [3, 3, 5, 6],
+    relu: true,
+    residual: true,
+  },
 ];
+
+/** The float64 reference of the fused convolution: relu on the input, then the residual added. */
+function fusedRef(c: Case, x: Float64Array, w: Float64Array, bias: Float64Array, res: Float64Array | null) {
+  const input = c.relu ? x.map((v) => Math.max(v, 0)) : x;
+  const y = conv2dRef(input, c.x, w, c.w, bias);
+  if (res) y.forEach((v, i) => y[i] = v + res[i]);
+  return y;
+}
 
 for (const c of CASES) {
   Deno.test(`conv2d ${c.name}: GPU forward and backward match the float64 reference`, async () => {
@@ -37,7 +67,9 @@ for (const c of CASES) {
     const x = randomArray(c.x.reduce((a, b) => a * b), seed);
     const w = randomArray(c.w.reduce((a, b) => a * b), seed + 1, 0.5);
     const bias = randomArray(c.w[3], seed + 2);
-    const dy = randomArray(c.x[0] * c.x[1] * c.x[2] * c.w[3], seed + 3);
+    const outSize = c.x[0] * c.x[1] * c.x[2] * c.w[3];
+    const dy = randomArray(outSize, seed + 3);
+    const res = c.residual ? randomArray(outSize, seed + 4) : null;
     const mask = c.mask
       ? convMask(c.w[0], c.w[1], channelGroups(c.w[2], c.groups!), channelGroups(c.w[3], c.groups!), c.mask)
       : undefined;
@@ -45,20 +77,24 @@ for (const c of CASES) {
 
     const g = new Graph(gpu, "conv test");
     const xt = g.alloc("x", c.x), wt = g.alloc("w", c.w), bt = g.alloc("b", [c.w[3]]);
+    const rt = res ? g.alloc("res", [c.x[0], c.x[1], c.x[2], c.w[3]]) : undefined;
     xt.write(f32(x));
     wt.write(f32(w));
     bt.write(f32(bias));
-    for (const t of [xt, wt, bt]) g.requireGrad(t);
-    const y = conv2d(g, xt, wt, { bias: bt, mask });
+    if (rt) rt.write(f32(res!));
+    for (const t of [xt, wt, bt, ...(rt ? [rt] : [])]) g.requireGrad(t);
+    const y = conv2d(g, xt, wt, { bias: bt, mask, relu: c.relu, residual: rt });
     const dyt = g.alloc("dy", y.shape);
     dyt.write(f32(dy));
     g.buildBackward([[y, dyt]]);
     g.run(g.forward, g.backward);
 
-    const yRef = conv2dRef(x, c.x, w, c.w, bias);
+    const yRef = fusedRef(c, x, w, bias, res);
     assertClose(f64(await y.read()), yRef, 1e-4, "forward");
-    const ref = conv2dBackwardRef(x, c.x, w, c.w, dy);
+    const ref = conv2dBackwardRef(c.relu ? x.map((v) => Math.max(v, 0)) : x, c.x, w, c.w, dy);
+    if (c.relu) ref.dx.forEach((v, i) => ref.dx[i] = x[i] > 0 ? v : 0);
     assertClose(f64(await g.gradOf(xt)!.read()), ref.dx, 1e-4, "dX");
+    if (rt) assertClose(f64(await g.gradOf(rt)!.read()), dy, 1e-6, "dResidual");
     const dwGpu = f64(await g.gradOf(wt)!.read());
     if (mask) { for (let i = 0; i < w.length; i++) dwGpu[i] *= mask[i], ref.dw[i] *= mask[i]; }
     assertClose(dwGpu, ref.dw, 1e-4, "dW");
@@ -66,7 +102,7 @@ for (const c of CASES) {
     g.destroy();
 
     // The reference gradients themselves against central finite differences of the reference.
-    const loss = () => dot(conv2dRef(x, c.x, w, c.w, bias), dy);
+    const loss = () => dot(fusedRef(c, x, w, bias, res), dy);
     for (
       const [arr, grad, what] of [[x, ref.dx, "dX"], [w, ref.dw, "dW"], [bias, ref.db, "dBias"]] as const
     ) {
@@ -76,3 +112,34 @@ for (const c of CASES) {
     }
   });
 }
+
+Deno.test("conv2d: a weight shared by two convolutions gets both filter gradients (direct, then split and added)", async () => {
+  const gpu = await testGpu();
+  // The small map's filter gradient (run first in backward, as the later op) writes dW directly; the
+  // large map's is split-K and must then be reduced right away and added, not deferred.
+  const shapes: Shape4[] = [[2, 24, 24, 8], [1, 3, 3, 8]];
+  const wShape: Shape4 = [3, 3, 8, 8];
+  const w = randomArray(3 * 3 * 8 * 8, 91, 0.5), bias = randomArray(8, 92);
+  const xs = shapes.map((s, i) => randomArray(s.reduce((a, b) => a * b), 93 + i));
+  const dys = shapes.map((s, i) => randomArray(s[0] * s[1] * s[2] * 8, 95 + i));
+  const g = new Graph(gpu, "shared weight test");
+  const wt = g.alloc("w", wShape), bt = g.alloc("b", [8]);
+  wt.write(f32(w));
+  bt.write(f32(bias));
+  g.requireGrad(wt);
+  g.requireGrad(bt);
+  const seeds = shapes.map((s, i) => {
+    const xt = g.alloc(`x${i}`, s);
+    xt.write(f32(xs[i]));
+    const y = conv2d(g, xt, wt, { bias: bt });
+    const dy = g.alloc(`dy${i}`, y.shape);
+    dy.write(f32(dys[i]));
+    return [y, dy] as [typeof y, typeof dy];
+  });
+  g.buildBackward(seeds);
+  g.run(g.forward, g.backward);
+  const refs = shapes.map((s, i) => conv2dBackwardRef(xs[i], s, w, wShape, dys[i]));
+  assertClose(f64(await g.gradOf(wt)!.read()), refs[0].dw.map((v, i) => v + refs[1].dw[i]), 1e-4, "dW");
+  assertClose(f64(await g.gradOf(bt)!.read()), refs[0].db.map((v, i) => v + refs[1].db[i]), 1e-4, "dBias");
+  g.destroy();
+});

@@ -4,6 +4,8 @@
  * counted (no allocation inside a training step) and errors can name the op that caused them.
  */
 
+import { defaultPolicy, type KernelPolicy } from "./policy.ts";
+
 /** What `deno task info` prints and every result row records. */
 export interface AdapterSummary {
   description: string;
@@ -56,6 +58,8 @@ export class Gpu {
   /** Number of GPU buffers created so far (tests assert it does not grow inside a step loop). */
   buffersCreated = 0;
   readonly summary: AdapterSummary;
+  /** The kernel variants graphs built from now on use (tests switch it to certify every variant). */
+  policy: KernelPolicy;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly errors: string[] = [];
   private lostReason: string | null = null;
@@ -63,6 +67,7 @@ export class Gpu {
 
   constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice) {
     this.summary = summarize(adapter, device);
+    this.policy = defaultPolicy(this.summary.fallback);
     device.addEventListener("uncapturederror", (e) => {
       this.errors.push((e as GPUUncapturedErrorEvent).error.message);
     });

@@ -8,11 +8,16 @@
  * and submits once. Nothing is allocated, compiled or bound while training.
  *
  * Gradient accumulation needs no zeroing pass: the first backward kernel (in execution order) that
- * contributes to a tensor's gradient overwrites it, later ones add to it.
+ * contributes to a tensor's gradient overwrites it, later ones add to it. Two more devices keep the
+ * backward lean: a complete gradient that passes unchanged to another tensor (a residual connection) is
+ * handed over instead of copied ({@link Graph.shareGrad}), and gradients formed as sums of partial
+ * results (split-K filter gradients, per-image sums) are added up for every parameter at once, in one
+ * dispatch at the end of the backward pass ({@link Graph.deferGrad}).
  */
 import { type Gpu, GpuError } from "./device.ts";
 import { Arena, type DType, Tensor } from "./tensor.ts";
-import type { Kernel } from "../wgsl/conv.ts";
+import type { Kernel } from "../wgsl/kernel.ts";
+import { type DeferredSum, sumPartials } from "../wgsl/partials.ts";
 
 export interface Dispatch {
   label: string;
@@ -28,6 +33,25 @@ interface GradState {
   written: boolean;
 }
 
+/**
+ * Slices of the partial-sum buffer whose sum is (part of) the gradient of elements [at, at + size) of a
+ * tensor (all of it when `at` and `size` are absent).
+ */
+export interface PartialSlices {
+  /** The region holding them (from {@link Graph.reservePartials}). */
+  region: Tensor;
+  /** Element offset of slice 0 within the region. */
+  offset: number;
+  slices: number;
+  /** Elements between consecutive slices. */
+  stride: number;
+  at?: number;
+  size?: number;
+}
+
+/** Most bytes of partial sums a graph holds for its single end-of-backward reduction. */
+const PARTIAL_BUDGET = 32 << 20;
+
 export class Graph {
   readonly arena: Arena;
   readonly forward: Dispatch[] = [];
@@ -38,6 +62,12 @@ export class Graph {
   private readonly needsGrad = new Set<Tensor>();
   private readonly gradViews = new Map<Tensor, Tensor>();
   private readonly workspaces: Tensor[] = [];
+  /** Gradients this graph allocated itself: the only ones that may be handed to another tensor. */
+  private readonly ownGrads = new Set<Tensor>();
+  private readonly handedOver = new Set<Tensor>();
+  private readonly deferred = new Map<Tensor, PartialSlices[]>();
+  private partialBuffer: GPUBuffer | null = null;
+  private partialUsed = 0;
 
   constructor(readonly gpu: Gpu, readonly label: string) {
     this.arena = new Arena(gpu, label);
@@ -117,9 +147,16 @@ export class Graph {
    */
   gradSink(t: Tensor): { grad: Tensor; accumulate: boolean } | null {
     if (!this.needsGrad.has(t)) return null;
+    if (this.deferred.has(t)) {
+      throw new GpuError(`${t.label}: gradient written directly after partial sums were deferred`);
+    }
     let s = this.grads.get(t);
     if (!s) {
-      const grad = this.gradViews.get(t) ?? this.arena.alloc(`${t.label}.grad`, t.shape);
+      let grad = this.gradViews.get(t);
+      if (!grad) {
+        grad = this.arena.alloc(`${t.label}.grad`, t.shape);
+        this.ownGrads.add(grad);
+      }
       s = { grad, written: false };
       this.grads.set(t, s);
     }
@@ -132,6 +169,74 @@ export class Graph {
   gradOf(t: Tensor): Tensor | null {
     const s = this.grads.get(t);
     return s && s.written ? s.grad : null;
+  }
+
+  /**
+   * Makes the complete gradient `grad` also the gradient of `t`, without a copy, when `t` has none yet
+   * and `grad` is one this graph allocated and has not handed on before. Later contributions to t's
+   * gradient then add into that memory; that is safe because a gradient is complete when its op's
+   * backward runs, and only that op's dispatches (recorded before any later contribution) read it.
+   * Returns false when the caller must copy instead.
+   */
+  shareGrad(t: Tensor, grad: Tensor): boolean {
+    if (!this.needsGrad.has(t) || this.grads.has(t) || this.gradViews.has(t) || this.deferred.has(t)) {
+      return false;
+    }
+    if (!this.ownGrads.has(grad) || this.handedOver.has(grad) || grad.shape.join() !== t.shape.join()) {
+      return false;
+    }
+    this.handedOver.add(grad);
+    this.grads.set(t, { grad, written: true });
+    return true;
+  }
+
+  /**
+   * True when t's gradient may be formed from partial sums reduced at the end of backward: t needs a
+   * gradient and nothing has written it directly.
+   */
+  canDefer(t: Tensor): boolean {
+    return this.needsGrad.has(t) && !this.grads.has(t);
+  }
+
+  /**
+   * A region of `elements` floats in the graph's partial-sum buffer, or null when the budget (or the
+   * adapter's binding limit) is spent and the caller must reduce on its own.
+   */
+  reservePartials(label: string, elements: number): Tensor | null {
+    const align = Math.max(256, this.gpu.limits.minStorageBufferOffsetAlignment) / 4;
+    const budget = Math.min(PARTIAL_BUDGET, this.gpu.limits.maxStorageBufferBindingSize) / 4;
+    const start = Math.ceil(this.partialUsed / align) * align;
+    if (start + elements > budget) return null;
+    this.partialBuffer ??= this.gpu.createBuffer(
+      `${this.label}/partial sums`,
+      budget * 4,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    );
+    this.partialUsed = start + elements;
+    return new Tensor(this.gpu, `${this.label}/${label} partials`, [elements], this.partialBuffer, start * 4);
+  }
+
+  /** True when part of t's gradient is already deferred. */
+  isDeferred(t: Tensor): boolean {
+    return this.deferred.has(t);
+  }
+
+  /**
+   * Declares that the sum of `p`'s slices is part of the gradient of t's elements [at, at + size). Every
+   * element of t must be covered by at least one declaration.
+   */
+  deferGrad(t: Tensor, p: PartialSlices): void {
+    if (!this.canDefer(t) && !this.deferred.has(t)) {
+      throw new GpuError(`${t.label}: cannot defer a gradient that was written directly`);
+    }
+    const at = p.at ?? 0, size = p.size ?? t.size;
+    const inRegion = p.offset + (p.slices - 1) * p.stride + size <= p.region.size;
+    if (p.region.buffer !== this.partialBuffer || !inRegion || at + size > t.size) {
+      throw new GpuError(`${t.label}: partial slices outside their region or tensor`);
+    }
+    const list = this.deferred.get(t) ?? [];
+    list.push(p);
+    this.deferred.set(t, list);
   }
 
   /**
@@ -148,6 +253,58 @@ export class Graph {
     for (let i = this.tape.length - 1; i >= 0; i--) {
       const e = this.tape[i];
       if (e.outputs.some((o) => this.gradOf(o))) e.run();
+    }
+    this.reduceDeferred();
+  }
+
+  /**
+   * Adds up every deferred gradient into its tensor: one dispatch per destination buffer (all of a
+   * model's parameters share one), or per window of it that fits the binding limit.
+   */
+  private reduceDeferred(): void {
+    const byBuffer = new Map<GPUBuffer, { at: number; sum: DeferredSum }[]>();
+    for (const [t, parts] of this.deferred) {
+      const dst = this.gradViews.get(t) ?? this.arena.alloc(`${t.label}.grad`, t.shape);
+      this.grads.set(t, { grad: dst, written: true });
+      // One sum per element range; the parts of a range are added in the order they were declared.
+      // Elements no part covers (the rows of wholly masked taps) get no gradient, as they would
+      // from a direct write.
+      const ranges = new Map<string, { at: number; sum: DeferredSum }>();
+      for (const p of parts) {
+        const at = p.at ?? 0, size = p.size ?? t.size, key = `${at}:${size}`;
+        let r = ranges.get(key);
+        if (!r) {
+          r = { at: dst.offset / 4 + at, sum: { dst: 0, size, parts: [] } };
+          ranges.set(key, r);
+        }
+        r.sum.parts.push({ src: p.region.offset / 4 + p.offset, slices: p.slices, stride: p.stride });
+      }
+      const list = byBuffer.get(dst.buffer) ?? [];
+      list.push(...ranges.values());
+      byBuffer.set(dst.buffer, list);
+    }
+    this.deferred.clear();
+    const align = Math.max(256, this.gpu.limits.minStorageBufferOffsetAlignment) / 4;
+    const limit = Math.floor(this.gpu.limits.maxStorageBufferBindingSize / 4);
+    const part = { buffer: this.partialBuffer!, offset: 0, size: this.partialUsed * 4 };
+    for (const [buffer, list] of byBuffer) {
+      list.sort((a, b) => a.at - b.at);
+      let i = 0;
+      while (i < list.length) {
+        const base = Math.floor(list[i].at / align) * align;
+        const group: DeferredSum[] = [];
+        let end = base;
+        for (; i < list.length && list[i].at + list[i].sum.size - base <= limit; i++) {
+          group.push({ ...list[i].sum, dst: list[i].at - base });
+          end = Math.max(end, list[i].at + list[i].sum.size);
+        }
+        if (!group.length) throw new GpuError(`${this.label}: a gradient exceeds the binding limit`);
+        const kernel = sumPartials(group, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+        this.dispatch("sum partials", kernel, {
+          PART: part,
+          DST: { buffer, offset: base * 4, size: (end - base) * 4 },
+        });
+      }
     }
   }
 
@@ -173,5 +330,6 @@ export class Graph {
 
   destroy(): void {
     this.arena.destroy();
+    this.partialBuffer?.destroy();
   }
 }

@@ -10,7 +10,7 @@
  * has not been tuned on a GPU by this project yet.
  */
 import type { Gpu } from "./device.ts";
-import type { Tiles } from "../wgsl/conv.ts";
+import type { Tiles } from "../wgsl/kernel.ts";
 
 export interface TileProfile {
   tm: number;
@@ -23,8 +23,9 @@ export interface TileProfile {
 export const SOFTWARE_PROFILE: TileProfile = { tm: 16, tnWide: 16, threads: 32, maxWgx: 8 };
 export const GPU_PROFILE: TileProfile = { tm: 4, tnWide: 8, threads: 128, maxWgx: 16 };
 
+/** The tile profile of the device's policy (by adapter class unless forced, see policy.ts). */
 export function profileFor(gpu: Gpu): TileProfile {
-  return gpu.isFallback ? SOFTWARE_PROFILE : GPU_PROFILE;
+  return gpu.policy.profile === "software" ? SOFTWARE_PROFILE : GPU_PROFILE;
 }
 
 function pow2Floor(x: number): number {

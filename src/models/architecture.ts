@@ -15,14 +15,15 @@ import type { ModelOps } from "./ops.ts";
 import { pixelCnnBlock } from "./pixelcnn.ts";
 import { rowLstmLayer } from "./row_lstm.ts";
 
-/** Block i's residual branch, [B, H, W, 2h] -> [B, H, W, 2h]. */
-function blockBranch<T>(ops: ModelOps<T>, cfg: ModelConfig, i: number, x: T, condition?: T): T {
+/** Block i, [B, H, W, 2h] -> [B, H, W, 2h]: its branch, plus its input with residual connections. */
+function block<T>(ops: ModelOps<T>, cfg: ModelConfig, i: number, x: T, condition?: T): T {
   const name = `layer${i}`;
-  if (cfg.kind === "pixelcnn") return pixelCnnBlock(ops, cfg, name, x);
+  const residual = cfg.residual ? x : undefined;
+  if (cfg.kind === "pixelcnn") return pixelCnnBlock(ops, cfg, name, x, residual);
   const states = cfg.kind === "row-lstm"
     ? rowLstmLayer(ops, cfg, name, x, condition)
     : diagonalBiLstmLayer(ops, cfg, name, x, condition);
-  return conv(ops, cfg, `${name}.up`, states, { kh: 1, kw: 1, cout: 2 * cfg.h, mask: "B" });
+  return conv(ops, cfg, `${name}.up`, states, { kh: 1, kw: 1, cout: 2 * cfg.h, mask: "B", residual });
 }
 
 /**
@@ -33,12 +34,19 @@ function blockBranch<T>(ops: ModelOps<T>, cfg: ModelConfig, i: number, x: T, con
  */
 function upsample<T>(ops: ModelOps<T>, cfg: ModelConfig, small: T): T {
   const { factor, maps } = cfg.conditioning!;
-  let a = ops.relu(conv(ops, cfg, "upsample.in", small, { kh: 3, kw: 3, cout: maps, mask: null }));
+  // Each ReLU is applied by the convolution that reads its result (it commutes with depth-to-space).
+  let a = conv(ops, cfg, "upsample.in", small, { kh: 3, kw: 3, cout: maps, mask: null });
   for (let f = 1, i = 0; f < factor; f *= 2, i++) {
-    const d = conv(ops, cfg, `upsample.deconv${i}`, a, { kh: 1, kw: 1, cout: 4 * maps, mask: null });
-    a = ops.relu(ops.depthToSpace(d, 2));
+    const d = conv(ops, cfg, `upsample.deconv${i}`, a, {
+      kh: 1,
+      kw: 1,
+      cout: 4 * maps,
+      mask: null,
+      relu: true,
+    });
+    a = ops.depthToSpace(d, 2);
   }
-  return conv(ops, cfg, "upsample.out", a, { kh: 3, kw: 3, cout: maps, mask: null });
+  return conv(ops, cfg, "upsample.out", a, { kh: 3, kw: 3, cout: maps, mask: null, relu: true });
 }
 
 /**
@@ -50,11 +58,16 @@ export function logits<T>(ops: ModelOps<T>, cfg: ModelConfig, x: T, small?: T): 
   let a = inputLayer(ops, cfg, x);
   let skip: T | undefined;
   for (let i = 0; i < cfg.layers; i++) {
-    const branch = blockBranch(ops, cfg, i, a, condition);
-    a = cfg.residual ? ops.add(a, branch) : branch;
+    a = block(ops, cfg, i, a, condition);
+    // The running sum of the skip connections is each skip convolution's residual.
     if (cfg.skip) {
-      const s = conv(ops, cfg, `layer${i}.skip`, a, { kh: 1, kw: 1, cout: 2 * cfg.h, mask: "B" });
-      skip = skip === undefined ? s : ops.add(skip, s);
+      skip = conv(ops, cfg, `layer${i}.skip`, a, {
+        kh: 1,
+        kw: 1,
+        cout: 2 * cfg.h,
+        mask: "B",
+        residual: skip,
+      });
     }
   }
   return outputHead(ops, cfg, skip ?? a);

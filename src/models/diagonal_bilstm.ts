@@ -47,10 +47,13 @@ export function diagonalBiLstmLayer<T>(
     bias: false,
   });
   if (condition) {
-    gates = ops.add(
-      gates,
-      conv(ops, cfg, `${name}.cond`, condition, { kh: 1, kw: 1, cout: 8 * h, mask: null }),
-    );
+    gates = conv(ops, cfg, `${name}.cond`, condition, {
+      kh: 1,
+      kw: 1,
+      cout: 8 * h,
+      mask: null,
+      residual: gates,
+    });
   }
   const states = ops.lstm(ops.skewPair(gates), {
     wss: ops.param(`${name}.ss.w`, [2, 2, h, 4 * h], fanInInit(2 * h)),

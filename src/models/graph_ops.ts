@@ -2,13 +2,12 @@
 import type { Graph } from "../engine/graph.ts";
 import type { Init, ParamStore } from "../engine/params.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import { add, relu } from "../engine/ops/basic.ts";
 import { conv2d } from "../engine/ops/conv.ts";
 import { lstmScan, type LstmScanOptions } from "../engine/ops/lstm.ts";
 import { depthToSpace } from "../engine/ops/remap.ts";
 import { skewPair, unskewCombine } from "../engine/ops/skew.ts";
 import { GpuError } from "../engine/device.ts";
-import type { LstmWeights, ModelOps } from "./ops.ts";
+import type { ConvOpts, LstmWeights, ModelOps } from "./ops.ts";
 
 export class GraphOps implements ModelOps<Tensor> {
   /** @param train whether gradients flow into the parameters (a training graph). */
@@ -27,8 +26,8 @@ export class GraphOps implements ModelOps<Tensor> {
     return x.shape;
   }
 
-  conv(x: Tensor, w: Tensor, bias?: Tensor, mask?: Float32Array): Tensor {
-    return conv2d(this.g, x, w, { bias, mask });
+  conv(x: Tensor, w: Tensor, opts: ConvOpts<Tensor>): Tensor {
+    return conv2d(this.g, x, w, opts);
   }
 
   lstm(gates: Tensor, p: LstmWeights<Tensor>, opts: LstmScanOptions): Tensor {
@@ -45,13 +44,5 @@ export class GraphOps implements ModelOps<Tensor> {
 
   depthToSpace(x: Tensor, factor: number): Tensor {
     return depthToSpace(this.g, x, factor);
-  }
-
-  add(a: Tensor, b: Tensor): Tensor {
-    return add(this.g, a, b);
-  }
-
-  relu(x: Tensor): Tensor {
-    return relu(this.g, x);
   }
 }

@@ -14,7 +14,7 @@ export function fanInInit(fanIn: number): Init {
 
 export const ZEROS: Init = { kind: "constant", value: 0 };
 
-export interface ConvSpec {
+export interface ConvSpec<T> {
   kh: number;
   kw: number;
   cout: number;
@@ -25,10 +25,14 @@ export interface ConvSpec {
   /** Colour group of every input channel (defaults to contiguous thirds of cin). */
   inGroups?: number[];
   bias?: boolean;
+  /** Convolve max(x, 0) (the ReLU is fused into the convolution's reads). */
+  relu?: boolean;
+  /** Added to the output (fused into the convolution's store). */
+  residual?: T;
 }
 
 /** A convolution with its own weight "<name>.w" [KH, KW, Cin, Cout] and bias "<name>.b". */
-export function conv<T>(ops: ModelOps<T>, cfg: ModelConfig, name: string, x: T, s: ConvSpec): T {
+export function conv<T>(ops: ModelOps<T>, cfg: ModelConfig, name: string, x: T, s: ConvSpec<T>): T {
   const cin = ops.shape(x)[3];
   const groups = colourGroups(cfg);
   const mask = s.mask
@@ -42,7 +46,7 @@ export function conv<T>(ops: ModelOps<T>, cfg: ModelConfig, name: string, x: T, 
     : undefined;
   const w = ops.param(`${name}.w`, [s.kh, s.kw, cin, s.cout], fanInInit(s.kh * s.kw * cin), mask);
   const b = s.bias === false ? undefined : ops.param(`${name}.b`, [s.cout], ZEROS);
-  return ops.conv(x, w, b, mask);
+  return ops.conv(x, w, { bias: b, mask, relu: s.relu, residual: s.residual });
 }
 
 /** The first layer: 7x7 mask A from the image to the 2h-map residual stream. */
@@ -62,9 +66,9 @@ export function logitChannels(cfg: ModelConfig): number {
  */
 export function outputHead<T>(ops: ModelOps<T>, cfg: ModelConfig, x: T): T {
   const D = cfg.outputMaps;
-  let a = conv(ops, cfg, "out1", ops.relu(x), { kh: 1, kw: 1, cout: D, mask: "B" });
-  a = conv(ops, cfg, "out2", ops.relu(a), { kh: 1, kw: 1, cout: D, mask: "B" });
+  let a = conv(ops, cfg, "out1", x, { kh: 1, kw: 1, cout: D, mask: "B", relu: true });
+  a = conv(ops, cfg, "out2", a, { kh: 1, kw: 1, cout: D, mask: "B", relu: true });
   const n = logitChannels(cfg);
   const outGroups = channelGroups(n, colourGroups(cfg));
-  return conv(ops, cfg, "logits", ops.relu(a), { kh: 1, kw: 1, cout: n, mask: "B", outGroups });
+  return conv(ops, cfg, "logits", a, { kh: 1, kw: 1, cout: n, mask: "B", outGroups, relu: true });
 }

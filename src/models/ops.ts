@@ -22,19 +22,28 @@ export interface LstmWeights<T> {
   c0: T;
 }
 
+/** Options of a convolution: its bias and mask, and the two fusions every executor must honour. */
+export interface ConvOpts<T> {
+  bias?: T;
+  /** Lets the kernel skip wholly zero taps. */
+  mask?: Float32Array;
+  /** Convolve max(x, 0): a ReLU feeding the convolution. */
+  relu?: boolean;
+  /** Added to the output: a residual or skip connection. */
+  residual?: T;
+}
+
 export interface ModelOps<T> {
   /** A parameter; masked entries are zero and stay zero. */
   param(name: string, shape: number[], init: Init, mask?: Float32Array): T;
   shape(x: T): readonly number[];
-  /** Same-padding convolution with weight [KH, KW, Cin, Cout]; `mask` lets the kernel skip zero taps. */
-  conv(x: T, w: T, bias?: T, mask?: Float32Array): T;
+  /** Same-padding convolution with weight [KH, KW, Cin, Cout]. */
+  conv(x: T, w: T, opts: ConvOpts<T>): T;
   lstm(gates: T, p: LstmWeights<T>, opts: LstmScanOptions): T;
   skewPair(x: T): T;
   unskewCombine(s: T): T;
   /** [B, H, W, C*f*f] -> [B, H*f, W*f, C] (the rearrangement half of a stride-f deconvolution). */
   depthToSpace(x: T, factor: number): T;
-  add(a: T, b: T): T;
-  relu(x: T): T;
 }
 
 /** A shape-only value for the declaring pass. */
@@ -67,8 +76,12 @@ export class DeclareOps implements ModelOps<Shaped> {
     return x.shape;
   }
 
-  conv(x: Shaped, w: Shaped, bias?: Shaped): Shaped {
-    return this.out(convShape(x.shape, w.shape, bias?.shape));
+  conv(x: Shaped, w: Shaped, opts: ConvOpts<Shaped>): Shaped {
+    const y = convShape(x.shape, w.shape, opts.bias?.shape);
+    if (opts.residual && opts.residual.shape.join() !== y.join()) {
+      fail("conv", `residual [${opts.residual.shape}] does not match the output [${y}]`);
+    }
+    return this.out(y);
   }
 
   lstm(gates: Shaped, p: LstmWeights<Shaped>, opts: LstmScanOptions): Shaped {
@@ -91,15 +104,6 @@ export class DeclareOps implements ModelOps<Shaped> {
     const [B, H, W, C] = x.shape;
     if (C % (f * f)) fail("depthToSpace", `${C} channels not divisible by ${f}x${f}`);
     return this.out([B, H * f, W * f, C / (f * f)]);
-  }
-
-  add(a: Shaped, b: Shaped): Shaped {
-    if (a.shape.join() !== b.shape.join()) fail("add", `shapes differ: [${a.shape}] vs [${b.shape}]`);
-    return a;
-  }
-
-  relu(x: Shaped): Shaped {
-    return x;
   }
 }
 

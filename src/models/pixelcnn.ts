@@ -10,9 +10,10 @@ import type { ModelConfig } from "./config.ts";
 import { conv } from "./layers.ts";
 import type { ModelOps } from "./ops.ts";
 
-export function pixelCnnBlock<T>(ops: ModelOps<T>, cfg: ModelConfig, name: string, x: T): T {
+/** The block's output: its branch, plus `residual` (the block input, with residual connections). */
+export function pixelCnnBlock<T>(ops: ModelOps<T>, cfg: ModelConfig, name: string, x: T, residual?: T): T {
   const h = cfg.h;
-  let a = conv(ops, cfg, `${name}.in`, ops.relu(x), { kh: 1, kw: 1, cout: h, mask: "B" });
-  a = conv(ops, cfg, `${name}.conv`, ops.relu(a), { kh: 3, kw: 3, cout: h, mask: "B" });
-  return conv(ops, cfg, `${name}.out`, ops.relu(a), { kh: 1, kw: 1, cout: 2 * h, mask: "B" });
+  let a = conv(ops, cfg, `${name}.in`, x, { kh: 1, kw: 1, cout: h, mask: "B", relu: true });
+  a = conv(ops, cfg, `${name}.conv`, a, { kh: 3, kw: 3, cout: h, mask: "B", relu: true });
+  return conv(ops, cfg, `${name}.out`, a, { kh: 1, kw: 1, cout: 2 * h, mask: "B", relu: true, residual });
 }

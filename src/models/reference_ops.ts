@@ -4,7 +4,7 @@ import type { LstmScanOptions } from "../engine/ops/lstm.ts";
 import { conv2dRef, type Shape4 } from "../engine/reference/conv.ts";
 import { lstmScanRef } from "../engine/reference/lstm.ts";
 import { depthToSpaceRef, type Map4, skewPairRef, unskewCombineRef } from "../engine/reference/skew.ts";
-import { convShape, type LstmWeights, type ModelOps } from "./ops.ts";
+import { type ConvOpts, convShape, type LstmWeights, type ModelOps } from "./ops.ts";
 
 export interface RefValue {
   data: Float64Array;
@@ -26,9 +26,12 @@ export class ReferenceOps implements ModelOps<RefValue> {
     return x.shape;
   }
 
-  conv(x: RefValue, w: RefValue, bias?: RefValue): RefValue {
-    const shape = convShape(x.shape, w.shape, bias?.shape);
-    return { data: conv2dRef(x.data, x.shape as Shape4, w.data, w.shape as Shape4, bias?.data), shape };
+  conv(x: RefValue, w: RefValue, opts: ConvOpts<RefValue>): RefValue {
+    const shape = convShape(x.shape, w.shape, opts.bias?.shape);
+    const input = opts.relu ? x.data.map((v) => Math.max(v, 0)) : x.data;
+    const data = conv2dRef(input, x.shape as Shape4, w.data, w.shape as Shape4, opts.bias?.data);
+    if (opts.residual) data.forEach((v, i) => data[i] = v + opts.residual!.data[i]);
+    return { data, shape };
   }
 
   lstm(gates: RefValue, p: LstmWeights<RefValue>, opts: LstmScanOptions): RefValue {
@@ -61,13 +64,5 @@ export class ReferenceOps implements ModelOps<RefValue> {
 
   depthToSpace(x: RefValue, factor: number): RefValue {
     return depthToSpaceRef(map4(x), factor);
-  }
-
-  add(a: RefValue, b: RefValue): RefValue {
-    return { data: a.data.map((v, i) => v + b.data[i]), shape: a.shape };
-  }
-
-  relu(x: RefValue): RefValue {
-    return { data: x.data.map((v) => Math.max(v, 0)), shape: x.shape };
   }
 }

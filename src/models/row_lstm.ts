@@ -36,10 +36,13 @@ export function rowLstmLayer<T>(ops: ModelOps<T>, cfg: ModelConfig, name: string
     bias: false,
   });
   if (condition) {
-    gates = ops.add(
-      gates,
-      conv(ops, cfg, `${name}.cond`, condition, { kh: 1, kw: 1, cout: 4 * h, mask: null }),
-    );
+    gates = conv(ops, cfg, `${name}.cond`, condition, {
+      kh: 1,
+      kw: 1,
+      cout: 4 * h,
+      mask: null,
+      residual: gates,
+    });
   }
   return ops.lstm(gates, {
     wss: ops.param(`${name}.ss.w`, [1, 3, h, 4 * h], fanInInit(3 * h)),

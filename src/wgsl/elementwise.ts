@@ -3,7 +3,7 @@
  * (add, ReLU and its gradient, scaling, copies). Vectorised over vec4 when the length allows.
  */
 import { BUILTINS_1D, grid1d, linearIndex, u } from "./common.ts";
-import type { Kernel } from "./conv.ts";
+import type { Kernel } from "./kernel.ts";
 
 export interface ElementwiseSpec {
   /** Number of f32 elements. */

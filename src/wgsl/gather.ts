@@ -3,7 +3,7 @@
  * WebGPU stores u32), images contiguous, so an image need not start on a word boundary.
  */
 import { BUILTINS_1D, f, grid1d, linearIndex, u } from "./common.ts";
-import type { Kernel } from "./conv.ts";
+import type { Kernel } from "./kernel.ts";
 
 /** Sizes and input scaling of one gather kernel. */
 export interface GatherSpec {

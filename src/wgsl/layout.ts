@@ -1,6 +1,6 @@
 /** Data-movement kernels: weight transposes, patch gathers (and, in other files, skew/unskew/mirror/shift). */
 import { BUILTINS_1D, grid1d, linearIndex, u } from "./common.ts";
-import type { Kernel, Tap } from "./conv.ts";
+import type { Kernel, Tap } from "./kernel.ts";
 
 const WG = 64;
 

@@ -9,7 +9,7 @@
  * per-image sums are a deterministic column sum.
  */
 import { BUILTINS_1D, grid1d, linearIndex, u } from "./common.ts";
-import type { Kernel } from "./conv.ts";
+import type { Kernel } from "./kernel.ts";
 
 const WG = 64;
 /** Values of one sub-pixel (8-bit data), read as 64 vec4s. */

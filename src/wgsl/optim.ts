@@ -5,7 +5,7 @@
  * After the update each weight is multiplied by its 0/1 mask, so masked weights stay exactly zero.
  */
 import { BUILTINS_1D, f, grid1d, linearIndex, u } from "./common.ts";
-import type { Kernel } from "./conv.ts";
+import type { Kernel } from "./kernel.ts";
 
 /** The constant part of an update rule (baked into the kernel source). */
 export type UpdateRule =

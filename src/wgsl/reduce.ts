@@ -3,7 +3,7 @@
  * sums fixed-size chunks of rows per column, a second pass sums the chunk partials in order.
  */
 import { u } from "./common.ts";
-import type { Kernel } from "./conv.ts";
+import type { Kernel } from "./kernel.ts";
 
 const WG = 64;
 

@@ -5,7 +5,7 @@
  * gradient is again a gather with the adjoint maps: no scatter, no atomics, deterministic.
  */
 import { BUILTINS_1D, grid1d, linearIndex, u } from "./common.ts";
-import type { Kernel } from "./conv.ts";
+import type { Kernel } from "./kernel.ts";
 
 /**
  * An index map: a WGSL function body with `n, y, x: i32` (output image, row, column) in scope that

@@ -7,7 +7,7 @@
  * Image b draws u = unitFloat(threefry2x32((KEY[0], KEY[1]), (b, s)).x), reproducible on the host.
  */
 import { BUILTINS_1D, f, grid1d, linearIndex, u } from "./common.ts";
-import type { Kernel } from "./conv.ts";
+import type { Kernel } from "./kernel.ts";
 import { RNG_WGSL } from "./rng.ts";
 
 /** What one sampling kernel draws from and how it writes the network input. */

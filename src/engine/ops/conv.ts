@@ -1,22 +1,32 @@
 /**
  * k x k convolution (stride 1, same padding, NHWC) as an implicit GEMM, with optional bias and an
- * optional mask. A mask is applied by zeroing weights (the optimizer keeps them zero); here it only
- * decides which taps the kernel visits, so wholly masked taps cost nothing. A 1 x 1 convolution is a
- * plain GEMM through the same kernel.
+ * optional mask, and two fusions that save whole passes over a map: a ReLU of the input applied as it is
+ * read (`relu`), and a residual map added to the output (`residual`). A mask is applied by zeroing
+ * weights (the optimizer keeps them zero); here it only decides which taps the kernel visits, so wholly
+ * masked taps cost nothing. A 1 x 1 convolution is a plain GEMM through the same kernel.
+ *
+ * Backward: the input gradient is a convolution of dY with the flipped taps, reading W transposed in
+ * place, zeroed where the input was not positive when the forward read its ReLU; the filter and bias
+ * gradients are one filter-gradient dispatch; the residual's gradient is dY itself, handed over.
  */
 import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
 import { chooseTiles, profileFor } from "../tiles.ts";
-import { convForward, type MapView, type Tap } from "../../wgsl/conv.ts";
+import { convForward } from "../../wgsl/conv.ts";
+import type { MapView, Tap } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
-import { gatherPatches, transposeTaps } from "../../wgsl/layout.ts";
-import { columnSum } from "./reduce.ts";
+import { gatherPatches } from "../../wgsl/layout.ts";
+import { passGrad } from "./basic.ts";
 
 export interface ConvOptions {
   bias?: Tensor;
   /** 0/1 mask over the weight [KH, KW, Cin, Cout]: taps with no nonzero entry are skipped. */
   mask?: Float32Array;
+  /** Convolve max(x, 0) instead of x. */
+  relu?: boolean;
+  /** A map shaped like the output, added to it. */
+  residual?: Tensor;
 }
 
 /** Contiguous NHWC view of a tensor of shape [B, H, W, C]. */
@@ -63,12 +73,16 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
   if (opts.mask && opts.mask.length !== w.size) {
     throw new GpuError(`${name}: mask has ${opts.mask.length} entries for weight [${w.shape}]`);
   }
+  const res = opts.residual;
+  if (res && res.shape.join() !== [B, H, W, CO].join()) {
+    throw new GpuError(`${name}: residual [${res.shape}] does not match the output [${B},${H},${W},${CO}]`);
+  }
   const taps = activeTaps(KH, KW, C, CO, opts.mask);
   const y = g.alloc(`${name}.out`, [B, H, W, CO]);
   const profile = profileFor(g.gpu);
   const M = B * H * W;
   // The forward and dW run as a GEMM over `src` (x, or its patches) with `cin` channels.
-  const patches = patchesOf(g, name, x, taps, KH * KW);
+  const patches = opts.relu ? null : patchesOf(g, name, x, taps, KH * KW);
   const src = patches ?? x, cin = src.shape[3];
   const gemm = {
     batch: B,
@@ -85,18 +99,21 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     label: name,
     output: nhwc(y),
     bias: opts.bias ? { offset: { c: 0 } } : undefined,
+    preRelu: opts.relu,
+    residual: res !== undefined,
     tiles: chooseTiles(profile, M, CO),
   });
-  g.dispatch(name, fwd, opts.bias ? { X: src, W: w, BIAS: opts.bias, OUT: y } : { X: src, W: w, OUT: y });
-  const inputs = opts.bias ? [x, w, opts.bias] : [x, w];
+  const bindings: Record<string, Tensor> = { X: src, W: w, OUT: y };
+  if (opts.bias) bindings.BIAS = opts.bias;
+  if (res) bindings.RES = res;
+  g.dispatch(name, fwd, bindings);
+  const inputs = [x, w, ...(opts.bias ? [opts.bias] : []), ...(res ? [res] : [])];
   g.record(name, inputs, [y], () => {
     const dy = g.gradOf(y)!;
     const dx = g.gradSink(x);
     if (dx) {
-      // dX[p, ci] = sum_t sum_co dY[p - d_t, co] * W[t, ci, co]: a forward conv with flipped taps over
-      // transposed weight blocks Wt[t, co, ci].
-      const wt = g.alloc(`${name}.wT`, [KH * KW, CO, C]);
-      g.dispatch(`${name} transpose`, transposeTaps(KH * KW, C, CO), { SRC: w, DST: wt });
+      // dX[p, ci] = sum_t sum_co dY[p - d_t, co] * W[t, ci, co]: a forward conv with flipped taps whose
+      // weight is W read transposed (row co, column ci), then zeroed where x <= 0 when x went through a ReLU.
       const back = convForward({
         label: `${name} dX`,
         batch: B,
@@ -106,21 +123,30 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
         n: C,
         taps: taps.map((t) => ({ dy: -t.dy, dx: -t.dx, w: t.w })),
         input: nhwc(dy),
-        weight: { offset: { c: 0 }, sTap: CO * C, ld: C },
+        weight: { offset: { c: 0 }, sTap: C * CO, ld: 1, sCol: CO },
         output: nhwc(dx.grad),
         accumulate: dx.accumulate,
+        reluMask: opts.relu,
         tiles: chooseTiles(profile, M, C),
       });
-      g.dispatch(`${name} dX`, back, { X: dy, W: wt, OUT: dx.grad });
+      const b: Record<string, Tensor> = { X: dy, W: w, OUT: dx.grad };
+      if (opts.relu) b.MASKX = x;
+      g.dispatch(`${name} dX`, back, b);
     }
-    const dw = g.gradSink(w);
-    if (dw) {
-      filterGrad(g, `${name} dW`, { ...gemm, label: `${name} dW`, grad: nhwc(dy) }, src, dy, dw);
+    if (g.requiresGrad(w) || (opts.bias && g.requiresGrad(opts.bias))) {
+      filterGrad(
+        g,
+        `${name} dW`,
+        { ...gemm, label: `${name} dW`, grad: nhwc(dy), preRelu: opts.relu },
+        src,
+        dy,
+        {
+          weight: w,
+          bias: opts.bias,
+        },
+      );
     }
-    if (opts.bias) {
-      const db = g.gradSink(opts.bias);
-      if (db) columnSum(g, `${name} dBias`, dy, db.grad, { rows: M, cols: CO }, db.accumulate);
-    }
+    if (res && !g.shareGrad(res, dy)) passGrad(g, `${name} dRes`, res, dy);
   });
   return y;
 }

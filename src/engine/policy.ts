@@ -1,0 +1,40 @@
+/**
+ * Which kernel variants a device runs: the tile profile (register tiles for a CPU's SIMD lanes on a
+ * software adapter, GPU tiles on a real GPU) and how LSTM scans run. Chosen by adapter class; the
+ * environment variables PIXELRNN_PROFILE (software | gpu) and PIXELRNN_SCAN (auto | whole | per-step)
+ * force a variant, so that tests certify every variant on whatever adapter is at hand.
+ */
+import { GpuError } from "./device.ts";
+
+export type ProfileName = "software" | "gpu";
+export type ScanMode = "auto" | "whole" | "per-step";
+
+export interface KernelPolicy {
+  profile: ProfileName;
+  scan: ScanMode;
+}
+
+const PROFILES: readonly ProfileName[] = ["software", "gpu"];
+const SCANS: readonly ScanMode[] = ["auto", "whole", "per-step"];
+
+function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get(name);
+  } catch {
+    // Without env permission the adapter's default holds.
+  }
+  if (v === undefined || v === "") return fallback;
+  if (!allowed.includes(v as T)) {
+    throw new GpuError(`${name}=${JSON.stringify(v)}: expected one of ${allowed.join(", ")}`);
+  }
+  return v as T;
+}
+
+/** The policy for an adapter: software tiles on a software adapter, GPU tiles elsewhere, unless forced. */
+export function defaultPolicy(fallback: boolean): KernelPolicy {
+  return {
+    profile: choice("PIXELRNN_PROFILE", PROFILES, fallback ? "software" : "gpu"),
+    scan: choice("PIXELRNN_SCAN", SCANS, "auto"),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The kernel contract: what every WGSL generator returns, and how the GEMM-shaped kernels (the conv
+ * forward, the filter gradient, the LSTM steps) see memory.
+ *
+ * A GEMM kernel multiplies rows of an input map view by a weight view. Rows are positions (b, y, x) of
+ * a strided NHWC map, columns are output channels, and the reduction runs over input channels of one
+ * or more taps (offsets in the map).
+ */
+import { type Offset, offsetAligned } from "./common.ts";
+
+/** A generated kernel: WGSL with entry point `main`, its storage bindings in order, and its grid. */
+export interface Kernel {
+  code: string;
+  bindings: string[];
+  workgroups: [number, number, number];
+  /** True when a step-index uniform is bound after the storage bindings (recurrent layers). */
+  usesStep: boolean;
+}
+
+/** Register tile of one invocation (tm rows x tn columns) and workgroup shape (wgx x wgy invocations). */
+export interface Tiles {
+  tm: number;
+  tn: number;
+  wgx: number;
+  wgy: number;
+}
+
+/** A strided NHWC view: element (b, y, x, c) lives at offset + z*sZ + b*sB + y*sY + x*sX + c. */
+export interface MapView {
+  sB: number;
+  sY: number;
+  sX: number;
+  offset: Offset;
+  sZ?: number;
+}
+
+/** A tap reads input (y + dy, x + dx) with weight block `w` (row block w*sTap of the weight matrix). */
+export interface Tap {
+  dy: number;
+  dx: number;
+  w: number;
+}
+
+/** Weight element (tap block t, row k, column j) lives at offset + z*sZ + t*sTap + k*ld + j*sCol. */
+export interface WeightView {
+  offset: Offset;
+  /** Elements between consecutive taps' weight blocks (usually cin * ld). */
+  sTap: number;
+  /** Elements between consecutive rows (input channels of the GEMM). */
+  ld: number;
+  /**
+   * Elements between consecutive columns: 1 for a weight stored [tap, row, column]; the row count for
+   * a weight read transposed in place (the input gradient of a convolution reads W[tap, ci, co] with
+   * co as the row), which saves a transpose at the price of scalar weight loads.
+   */
+  sCol?: number;
+  sZ?: number;
+}
+
+export interface BindingDecl {
+  name: string;
+  access: "read" | "read_write";
+  vec: boolean;
+}
+
+export function decl(binding: number, b: BindingDecl): string {
+  const t = b.vec ? "vec4f" : "f32";
+  return `@group(0) @binding(${binding}) var<storage, ${b.access}> ${b.name}: array<${t}>;`;
+}
+
+export function viewAligned(v: MapView | undefined): boolean {
+  if (!v) return true;
+  return v.sB % 4 === 0 && v.sY % 4 === 0 && v.sX % 4 === 0 && (v.sZ ?? 0) % 4 === 0 &&
+    offsetAligned(v.offset, 4);
+}
+
+export function usesStepOffset(...offs: (Offset | undefined)[]): boolean {
+  return offs.some((o) => o?.perStep);
+}
+
+/** A weight whose columns are contiguous and vec4-aligned can be read as vec4s. */
+export function weightVectorisable(w: WeightView): boolean {
+  return (w.sCol ?? 1) === 1 && w.ld % 4 === 0 && w.sTap % 4 === 0 && (w.sZ ?? 0) % 4 === 0 &&
+    offsetAligned(w.offset, 4);
+}
+
+/**
+ * Output columns (n, blocks) are vectorised when every block and stride of the given maps keeps vec4
+ * alignment. A weight that cannot be read as vec4s is then loaded one scalar at a time into vec4s.
+ */
+export function columnsVectorisable(
+  spec: { n: number; blocks?: number[]; tiles: Tiles },
+  views: MapView[],
+): boolean {
+  const blocks = spec.blocks ?? [0];
+  return spec.n % 4 === 0 && spec.tiles.tn % 4 === 0 && blocks.every((b) => b % 4 === 0) &&
+    views.every(viewAligned);
+}
