@@ -60,44 +60,48 @@ function weights(geo: ScanGeometry, seed: number): ScanWeights {
   };
 }
 
+// Both ways of running the steps, on every case: one dispatch per step, and the whole scan in one.
 for (const geo of CASES) {
-  Deno.test(`lstm scan, ${geo.name}: GPU matches the float64 reference forward and backward`, async () => {
-    const gpu = await testGpu();
-    const seed = geo.height * 100 + geo.width * 10 + geo.h;
-    const p = weights(geo, seed);
-    const { z: Z, batch: B, height: Y, width: X, h } = geo, T = geo.taps.length;
-    const dHidden = randomArray(Z * B * Y * X * h, seed + 5);
+  for (const mode of ["per-step", "whole"] as const) {
+    Deno.test(`lstm scan (${mode}), ${geo.name}: GPU matches the float64 reference forward and backward`, async () => {
+      const gpu = await testGpu();
+      const seed = geo.height * 100 + geo.width * 10 + geo.h;
+      const p = weights(geo, seed);
+      const { z: Z, batch: B, height: Y, width: X, h } = geo, T = geo.taps.length;
+      const dHidden = randomArray(Z * B * Y * X * h, seed + 5);
 
-    const g = new Graph(gpu, "lstm test");
-    const t = {
-      gates: g.alloc("gates", [Z * B, Y, X, 4 * h]),
-      wss: g.alloc("wss", [Z, T, h, 4 * h]),
-      bias: g.alloc("bias", [Z, 4 * h]),
-      h0: g.alloc("h0", [Z, h]),
-      c0: g.alloc("c0", [Z, h]),
-    };
-    for (const k of Object.keys(t) as (keyof typeof t)[]) {
-      t[k].write(f32(p[k]));
-      g.requireGrad(t[k]);
-    }
-    const hidden = lstmScan(g, t.gates, t, { z: Z, taps: geo.taps });
-    const dh = g.alloc("dh", hidden.shape);
-    dh.write(f32(dHidden));
-    g.buildBackward([[hidden, dh]]);
-    g.run(g.forward, g.backward);
+      const g = new Graph(gpu, "lstm test");
+      const t = {
+        gates: g.alloc("gates", [Z * B, Y, X, 4 * h]),
+        wss: g.alloc("wss", [Z, T, h, 4 * h]),
+        bias: g.alloc("bias", [Z, 4 * h]),
+        h0: g.alloc("h0", [Z, h]),
+        c0: g.alloc("c0", [Z, h]),
+      };
+      for (const k of Object.keys(t) as (keyof typeof t)[]) {
+        t[k].write(f32(p[k]));
+        g.requireGrad(t[k]);
+      }
+      const hidden = lstmScan(g, t.gates, t, { z: Z, taps: geo.taps, mode });
+      const dh = g.alloc("dh", hidden.shape);
+      dh.write(f32(dHidden));
+      g.buildBackward([[hidden, dh]]);
+      g.run(g.forward, g.backward);
 
-    const fwd = lstmScanRef(geo, p);
-    assertClose(f64(await hidden.read()), fwd.hidden, 1e-4, "hidden");
-    const ref = lstmScanBackwardRef(geo, p, fwd, dHidden);
-    for (const k of Object.keys(t) as (keyof typeof t)[]) {
-      assertClose(f64(await g.gradOf(t[k])!.read()), ref[k], 1e-4, `d${k}`);
-    }
-    g.destroy();
+      const fwd = lstmScanRef(geo, p);
+      assertClose(f64(await hidden.read()), fwd.hidden, 1e-4, "hidden");
+      const ref = lstmScanBackwardRef(geo, p, fwd, dHidden);
+      for (const k of Object.keys(t) as (keyof typeof t)[]) {
+        assertClose(f64(await g.gradOf(t[k])!.read()), ref[k], 1e-4, `d${k}`);
+      }
+      g.destroy();
 
-    const loss = () => dot(lstmScanRef(geo, p).hidden, dHidden);
-    for (const k of Object.keys(t) as (keyof typeof t)[]) {
-      const [idx, num] = numericGrad(loss, p[k], 10, seed);
-      assertClose(idx.map((i) => ref[k][i]), num, 1e-6, `reference d${k} vs finite differences`);
-    }
-  });
+      if (mode === "whole") return; // the reference's own gradient check needs running once per case
+      const loss = () => dot(lstmScanRef(geo, p).hidden, dHidden);
+      for (const k of Object.keys(t) as (keyof typeof t)[]) {
+        const [idx, num] = numericGrad(loss, p[k], 10, seed);
+        assertClose(idx.map((i) => ref[k][i]), num, 1e-6, `reference d${k} vs finite differences`);
+      }
+    });
+  }
 }

@@ -6,7 +6,7 @@
  * input-to-state gates and the bias, applies the nonlinearities, and updates c and h in registers.
  *
  * Backward step: the transposed state-to-state convolution of the next step's gate gradients (the
- * recurrent part of dL/dh) with an epilogue that forms this step's gate gradients and carries dL/dc to
+ * recurrent part of dL/dh; the weights read transposed in place) with an epilogue that forms this step's gate gradients and carries dL/dc to
  * the previous step. Weight gradients are not accumulated per step: the op computes them afterwards in
  * one filter-gradient GEMM over all steps.
  *
@@ -14,7 +14,8 @@
  * z*sZ + b*sB + step*sT + position*sL + channel.
  */
 import { type Offset, u } from "./common.ts";
-import { type BindingDecl, convForward, type Kernel, type Tap, type Tiles } from "./conv.ts";
+import { convForward, type ConvSpec } from "./conv.ts";
+import type { BindingDecl, Kernel, Tap, Tiles, WeightView } from "./kernel.ts";
 
 export interface StepStrides {
   sZ: number;
@@ -36,6 +37,12 @@ export interface StepKernelSpec {
   /** Step 0: the previous state is the learned (h0, c0) of each direction. */
   first: boolean;
   tiles: Tiles;
+  /**
+   * Binding names where a scan kernel differs from a step kernel: the first forward step reads h0
+   * (default X) and writes the hidden map (default H); the backward writes the gate gradients (default
+   * X when recurrent, else DG).
+   */
+  names?: { h0?: string; hidden?: string; dg?: string };
 }
 
 /** Element offset of a step map at step expression `t` for row i (positions are the x coordinate). */
@@ -61,6 +68,11 @@ function stepView(s: StepStrides, offset: Offset) {
  * at t through the same binding).
  */
 export function lstmForwardStep(spec: StepKernelSpec): Kernel {
+  return withMath(convForward(forwardStepSpec(spec)), spec);
+}
+
+/** The GEMM and epilogue of a forward step (a kernel of its own, or a phase of a scan kernel). */
+export function forwardStepSpec(spec: StepKernelSpec): ConvSpec {
   const { h, first } = spec;
   const taps: Tap[] = spec.taps.map((dx, w) => ({ dy: 0, dx, w }));
   const input = first
@@ -72,9 +84,10 @@ export function lstmForwardStep(spec: StepKernelSpec): Kernel {
     { name: "IS", access: "read", vec },
     { name: "BIAS", access: "read", vec },
   ];
-  if (first) bindings.push({ name: "C0", access: "read", vec }, { name: "H", access: "read_write", vec });
+  const hOut = first ? spec.names?.hidden ?? "H" : "X";
+  if (first) bindings.push({ name: "C0", access: "read", vec }, { name: hOut, access: "read_write", vec });
   bindings.push({ name: "C", access: "read_write", vec }, { name: "ACT", access: "read_write", vec });
-  const kernel = convForward({
+  return {
     label: spec.label,
     batch: spec.batch,
     height: 1,
@@ -88,12 +101,12 @@ export function lstmForwardStep(spec: StepKernelSpec): Kernel {
     z: spec.z,
     tiles: spec.tiles,
     inputWritable: !first,
+    inputName: first ? spec.names?.h0 : undefined,
     epilogue: {
       bindings,
       usesStep: !first,
       code(ctx) {
         const d = ctx.vec ? 4 : 1, hb = u(h / d), V = ctx.vec ? ctx.tn / 4 : ctx.tn;
-        const hOut = first ? "H" : "X";
         const L: string[] = [];
         for (let i = 0; i < ctx.tm; i++) {
           L.push(`  if (ok${i}) {`);
@@ -134,13 +147,14 @@ export function lstmForwardStep(spec: StepKernelSpec): Kernel {
         return L.join("\n");
       },
     },
-  });
-  return withMath(kernel, vec);
+  };
 }
 
 export interface BackwardStepSpec extends StepKernelSpec {
   /** Not the last step: dL/dh and dL/dc also flow back from step t + 1. */
   recurrent: boolean;
+  /** The state-to-state weights as the transposed conv reads them: row = gate column, column = channel. */
+  weight: WeightView;
 }
 
 /**
@@ -148,7 +162,13 @@ export interface BackwardStepSpec extends StepKernelSpec {
  * the step also reads step t + 1's gradients from it) and the cell carry dL/dc_t * f_t into DCC.
  */
 export function lstmBackwardStep(spec: BackwardStepSpec): Kernel {
+  return withMath(convForward(backwardStepSpec(spec)), spec);
+}
+
+/** The GEMM and epilogue of a backward step (a kernel of its own, or a phase of a scan kernel). */
+export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
   const { h, first, recurrent } = spec;
+  const dg = spec.names?.dg ?? (recurrent ? "X" : "DG");
   const g = spec.gates;
   const taps: Tap[] = recurrent ? spec.taps.map((dx, w) => ({ dy: 0, dx: -dx, w })) : [];
   const cur = first ? "0u" : "step.t";
@@ -161,8 +181,8 @@ export function lstmBackwardStep(spec: BackwardStepSpec): Kernel {
   ];
   if (first) bindings.push({ name: "C0", access: "read", vec });
   bindings.push({ name: "DCC", access: "read_write", vec });
-  if (!recurrent) bindings.push({ name: "DG", access: "read_write", vec });
-  const kernel = convForward({
+  if (!recurrent) bindings.push({ name: dg, access: "read_write", vec });
+  return {
     label: spec.label,
     batch: spec.batch,
     height: 1,
@@ -171,7 +191,7 @@ export function lstmBackwardStep(spec: BackwardStepSpec): Kernel {
     n: h,
     taps,
     input: stepView(g, next),
-    weight: { offset: { c: 0 }, sTap: 4 * h * h, ld: h, sZ: spec.taps.length * 4 * h * h },
+    weight: spec.weight,
     z: spec.z,
     tiles: spec.tiles,
     inputWritable: true,
@@ -180,7 +200,6 @@ export function lstmBackwardStep(spec: BackwardStepSpec): Kernel {
       usesStep: !first,
       code(ctx) {
         const d = ctx.vec ? 4 : 1, hb = u(h / d), V = ctx.vec ? ctx.tn / 4 : ctx.tn;
-        const dg = recurrent ? "X" : "DG";
         const carry: StepStrides = {
           sZ: spec.batch * spec.positions * h,
           sB: spec.positions * h,
@@ -221,10 +240,11 @@ export function lstmBackwardStep(spec: BackwardStepSpec): Kernel {
         return L.join("\n");
       },
     },
-  });
-  return withMath(kernel, vec);
+  };
 }
 
-function withMath(k: Kernel, vec: boolean): Kernel {
+/** Prepends the gate nonlinearities, in the vector width of the step's columns. */
+export function withMath(k: Kernel, spec: Pick<StepKernelSpec, "h" | "tiles">): Kernel {
+  const vec = spec.h % 4 === 0 && spec.tiles.tn % 4 === 0;
   return { ...k, code: `${mathFns(vec)}\n${k.code}` };
 }

@@ -1,22 +1,28 @@
 /**
- * The spatial LSTM scan (paper eq. 3) as one op with a fused kernel per step: one step per row of the
- * input map (the Row LSTM's rows; for the Diagonal BiLSTM, the columns of the skewed map, which is stored
- * column-major). See src/engine/reference/lstm.ts for the exact semantics; Z independent directions run
- * in the same dispatches, each with its own weights.
+ * The spatial LSTM scan (paper eq. 3) as one op: one step per row of the input map (the Row LSTM's
+ * rows; for the Diagonal BiLSTM, the columns of the skewed map, which is stored column-major). See
+ * src/engine/reference/lstm.ts for the exact semantics; Z independent directions run in the same
+ * dispatches, each with its own weights.
  *
- * Backward runs one fused kernel per step in reverse, then forms the state-to-state weight gradient as
- * one filter-gradient GEMM over all steps (plus the step that reads h0), and the bias and initial-state
- * gradients as deterministic column sums.
+ * Two ways to run the steps, chosen by shape ({@link wholeScan}):
+ * - whole scan (src/wgsl/scan.ts): one dispatch walks every step, a workgroup per image and direction;
+ * - per step (src/wgsl/lstm.ts): one fused GEMM dispatch per step, all images and directions at once.
+ *
+ * Either way the backward forms the state-to-state weight and bias gradients afterwards as filter
+ * gradients over all steps (plus the step that reads h0), and the initial-state gradients as sums over
+ * positions and images.
  */
 import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
+import type { ScanMode } from "../policy.ts";
 import type { Tensor } from "../tensor.ts";
 import { chooseTiles, profileFor } from "../tiles.ts";
-import { convForward, type MapView } from "../../wgsl/conv.ts";
+import { convForward } from "../../wgsl/conv.ts";
+import type { MapView } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
-import { transposeTaps } from "../../wgsl/layout.ts";
 import { lstmBackwardStep, lstmForwardStep, type StepStrides } from "../../wgsl/lstm.ts";
-import { scanSteps } from "../reference/lstm.ts";
+import { lstmScanBackward, lstmScanForward, type ScanSpec, scanTiles } from "../../wgsl/scan.ts";
+import type { Tiles } from "../../wgsl/kernel.ts";
 import { columnSum } from "./reduce.ts";
 import { addInto } from "./basic.ts";
 
@@ -25,6 +31,8 @@ export interface LstmScanOptions {
   z: number;
   /** Offsets along a step's positions read from the previous step's h (Row LSTM [-1, 0, 1]). */
   taps: number[];
+  /** Force one way of running the steps; by default the device's policy (auto: {@link wholeScan}). */
+  mode?: ScanMode;
 }
 
 export interface LstmParams {
@@ -48,6 +56,22 @@ function scanMap(s: StepStrides, from: number): MapView {
   return { sB: s.sB, sY: s.sT, sX: s.sL, sZ: s.sZ, offset: { c: from * s.sT } };
 }
 
+/**
+ * The whole scan is one dispatch of Z*B workgroups, each walking S steps; the per-step form is S
+ * dispatches over all Z*B*L positions. A step's work per workgroup grows as L * h^2: the whole scan
+ * wins while that stays small (every MNIST and reduced-width preset), the per-step GEMMs when h is large
+ * and a single workgroup per image would leave the adapter idle (TODO(measured rule) below).
+ */
+export function wholeScan(
+  geo: { z: number; batch: number; width: number; h: number },
+  maxGroups: number,
+): boolean {
+  return geo.batch <= maxGroups && geo.z <= maxGroups && geo.width * geo.h * geo.h <= WHOLE_SCAN_MAX_WORK;
+}
+
+/** Largest L * h^2 run as a whole scan. */
+const WHOLE_SCAN_MAX_WORK = 32 * 64 * 64;
+
 /** Runs the scan over `gates` [Z*B, Y, X, 4h] and returns the hidden states [Z*B, Y, X, h]. */
 export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanOptions): Tensor {
   const name = `lstm ${p.wss.label}`;
@@ -67,46 +91,41 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
       throw new GpuError(`${name}: ${t.label} is [${t.shape}], expected [${shape}]`);
     }
   }
-  const geo = { z: Z, batch: B, height: Y, width: X, h, taps: opts.taps };
-  const { steps: S, positions: L } = scanSteps(geo);
+  const S = Y, L = X;
   const gs = strides(B, Y, X, G), hs = strides(B, Y, X, h);
-  const profile = profileFor(g.gpu);
-  const stepTiles = chooseTiles(profile, B * L, h, 4);
-  const stepSpec = {
+  const maxGroups = g.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const mode = opts.mode ?? g.gpu.policy.scan;
+  const whole = mode === "auto" ? wholeScan({ z: Z, batch: B, width: L, h }, maxGroups) : mode === "whole";
+  const tiles = stepTiles(g, B * L, h);
+  const scan: ScanSpec = {
+    label: name,
     z: Z,
     batch: B,
+    steps: S,
     positions: L,
     h,
     taps: opts.taps,
     gates: gs,
     states: hs,
-    tiles: stepTiles,
+    tiles: whole ? scanTiles(tiles.forward, L, h) : tiles.forward,
   };
 
   const hidden = g.alloc(`${name}.h`, [ZB, Y, X, h]);
   const cell = g.alloc(`${name}.c`, [ZB, Y, X, h]);
   const act = g.alloc(`${name}.act`, [ZB, Y, X, G]);
-  const first = lstmForwardStep({ ...stepSpec, label: `${name} step 0`, first: true });
-  g.dispatch(`${name} step 0`, first, {
-    X: p.h0,
-    W: p.wss,
-    IS: gates,
-    BIAS: p.bias,
-    C0: p.c0,
-    H: hidden,
-    C: cell,
-    ACT: act,
-  });
-  if (S > 1) {
-    const k = lstmForwardStep({ ...stepSpec, label: `${name} step`, first: false });
-    for (let t = 1; t < S; t++) {
-      g.dispatch(
-        `${name} step ${t}`,
-        k,
-        { X: hidden, W: p.wss, IS: gates, BIAS: p.bias, C: cell, ACT: act },
-        t - 1,
-      );
-    }
+  if (whole) {
+    g.dispatch(name, lstmScanForward(scan), {
+      IS: gates,
+      W: p.wss,
+      BIAS: p.bias,
+      H0: p.h0,
+      C0: p.c0,
+      X: hidden,
+      C: cell,
+      ACT: act,
+    });
+  } else {
+    perStepForward(g, name, gates, p, { scan, hidden, cell, act });
   }
 
   g.record(name, [gates, p.wss, p.bias, p.h0, p.c0], [hidden], () => {
@@ -114,103 +133,231 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
     const sink = g.gradSink(gates);
     // The gate-gradient map doubles as dL/dgates when this op is the first to write it.
     const dg = sink && !sink.accumulate ? sink.grad : g.alloc(`${name}.dgates`, gates.shape);
-    const carry = g.alloc(`${name}.dc carry`, [ZB, L, h]);
-    const wssT = g.alloc(`${name}.wssT`, [Z, T, G, h]);
-    g.dispatch(`${name} transpose`, transposeTaps(Z * T, h, G), { SRC: p.wss, DST: wssT });
-    // The backward epilogue reads and writes all four gates of each channel: tiles as narrow as the
-    // forward step's, with half its rows (1.3x faster than plain h-column tiles on the software adapter,
-    // Diagonal BiLSTM on MNIST).
-    const bwdTiles = chooseTiles({ ...profile, tm: Math.max(1, profile.tm / 2) }, B * L, h, 4);
-    for (let t = S - 1; t >= 0; t--) {
-      const recurrent = t < S - 1, isFirst = t === 0;
-      const k = lstmBackwardStep({
-        ...stepSpec,
-        tiles: bwdTiles,
-        label: `${name} backward${recurrent ? "" : " last"}${isFirst ? " first" : ""}`,
-        first: isFirst,
-        recurrent,
+    const initial = initialStateSinks(g, name, p, Z * B * L * h);
+    const back = { ...scan, tiles: whole ? scanTiles(tiles.backward, L, h) : tiles.backward };
+    if (whole) {
+      g.dispatch(`${name} backward`, lstmScanBackward({ ...back, weight: transposedWss(scan) }), {
+        DH: dHidden,
+        ACT: act,
+        C: cell,
+        C0: p.c0,
+        DCC: initial.dc0,
+        X: dg,
+        W: p.wss,
+        DH0P: initial.dh0,
       });
-      const res: Record<string, Tensor> = { DH: dHidden, ACT: act, C: cell, DCC: carry };
-      if (recurrent) Object.assign(res, { X: dg, W: wssT });
-      else res.DG = dg;
-      if (isFirst) res.C0 = p.c0;
-      g.dispatch(`${name} backward step ${t}`, k, res, t);
+    } else {
+      perStepBackward(g, name, p, { scan: back, dHidden, act, cell, dg, initial });
     }
+    initial.finish({ z: Z, rows: B * L, h });
     if (sink?.accumulate) addInto(g, `${name} dgates`, sink.grad, dg);
-
-    const dw = g.gradSink(p.wss);
-    if (dw) {
-      const fg = (
-        label: string,
-        x: Tensor,
-        input: MapView,
-        grad: MapView,
-        steps: number,
-        accumulate: boolean,
-      ) =>
-        filterGrad(
-          g,
-          label,
-          {
-            label,
-            batch: B,
-            height: steps,
-            width: L,
-            cin: h,
-            n: G,
-            taps: opts.taps.map((dx, w) => ({ dy: 0, dx, w })),
-            input,
-            grad,
-            weight: { offset: { c: 0 }, sTap: h * G, ld: G, sZ: T * h * G },
-            z: Z,
-          },
-          x,
-          dg,
-          { grad: dw.grad, accumulate },
-        );
-      // Step 0 reads h0 (zero strides); steps 1..S-1 read the hidden map one step back.
-      fg(
-        `${name} dWss h0`,
-        p.h0,
-        { sB: 0, sY: 0, sX: 0, sZ: h, offset: { c: 0 } },
-        scanMap(gs, 0),
-        1,
-        dw.accumulate,
-      );
-      if (S > 1) fg(`${name} dWss`, hidden, scanMap(hs, 0), scanMap(gs, 1), S - 1, true);
-    }
-    const db = g.gradSink(p.bias);
-    if (db) {
-      columnSum(g, `${name} dBias`, dg, db.grad, { groups: Z, rows: B * Y * X, cols: G }, db.accumulate);
-    }
-    const dh0 = g.gradSink(p.h0);
-    if (dh0) {
-      // dL/dh0 = the transposed state-to-state conv of step 0's gate gradients, summed over positions.
-      const map = g.alloc(`${name}.dh0 map`, [ZB, L, h]);
-      g.dispatch(
-        `${name} dh0`,
-        convForward({
-          label: `${name} dh0`,
-          batch: B,
-          height: 1,
-          width: L,
-          cin: G,
-          n: h,
-          taps: opts.taps.map((dx, w) => ({ dy: 0, dx: -dx, w })),
-          input: { sB: gs.sB, sY: 0, sX: gs.sL, sZ: gs.sZ, offset: { c: 0 } },
-          weight: { offset: { c: 0 }, sTap: G * h, ld: h, sZ: T * G * h },
-          output: { sB: L * h, sY: 0, sX: h, sZ: B * L * h, offset: { c: 0 } },
-          z: Z,
-          tiles: bwdTiles,
-        }),
-        { X: dg, W: wssT, OUT: map },
-      );
-      columnSum(g, `${name} dh0 sum`, map, dh0.grad, { groups: Z, rows: B * L, cols: h }, dh0.accumulate);
-    }
-    const dc0 = g.gradSink(p.c0);
-    if (dc0) {
-      columnSum(g, `${name} dc0 sum`, carry, dc0.grad, { groups: Z, rows: B * L, cols: h }, dc0.accumulate);
-    }
+    stateWeightGrads(g, name, p, { scan, hidden, dg });
   });
   return hidden;
+}
+
+/**
+ * Register tiles of a step's GEMM over the B * L positions. The backward epilogue reads and writes all
+ * four gates of each channel: tiles as narrow as the forward step's, with half its rows (1.3x faster
+ * than plain h-column tiles on the software adapter, Diagonal BiLSTM on MNIST).
+ */
+function stepTiles(g: Graph, rows: number, h: number): { forward: Tiles; backward: Tiles } {
+  const profile = profileFor(g.gpu);
+  return {
+    forward: chooseTiles(profile, rows, h, 4),
+    backward: chooseTiles({ ...profile, tm: Math.max(1, profile.tm / 2) }, rows, h, 4),
+  };
+}
+
+interface ScanMaps {
+  scan: ScanSpec;
+  hidden: Tensor;
+  cell: Tensor;
+  act: Tensor;
+}
+
+function perStepForward(g: Graph, name: string, gates: Tensor, p: LstmParams, m: ScanMaps): void {
+  const { scan } = m;
+  const stepSpec = {
+    z: scan.z,
+    batch: scan.batch,
+    positions: scan.positions,
+    h: scan.h,
+    taps: scan.taps,
+    gates: scan.gates,
+    states: scan.states,
+    tiles: scan.tiles,
+  };
+  const first = lstmForwardStep({ ...stepSpec, label: `${name} step 0`, first: true });
+  g.dispatch(`${name} step 0`, first, {
+    X: p.h0,
+    W: p.wss,
+    IS: gates,
+    BIAS: p.bias,
+    C0: p.c0,
+    H: m.hidden,
+    C: m.cell,
+    ACT: m.act,
+  });
+  if (scan.steps > 1) {
+    const k = lstmForwardStep({ ...stepSpec, label: `${name} step`, first: false });
+    for (let t = 1; t < scan.steps; t++) {
+      g.dispatch(
+        `${name} step ${t}`,
+        k,
+        { X: m.hidden, W: p.wss, IS: gates, BIAS: p.bias, C: m.cell, ACT: m.act },
+        t - 1,
+      );
+    }
+  }
+}
+
+interface InitialStateMaps {
+  /** [Z*B, positions, h]: dL/dh_{-1} per position, from the transposed state-to-state conv of step 0. */
+  dh0: Tensor;
+  /** [Z*B, positions, h]: the cell carry left after step 0, dL/dc_{-1} per position. */
+  dc0: Tensor;
+  /** Sums both over images and positions into the gradients of h0 and c0. */
+  finish(s: { z: number; rows: number; h: number }): void;
+}
+
+/**
+ * Where the scan backward leaves its per-position contributions to the initial states' gradients: in
+ * the graph's partial-sum buffer when it can take them (summed with every other deferred gradient at
+ * the end of backward), else in maps of their own summed right away.
+ */
+function initialStateSinks(g: Graph, name: string, p: LstmParams, elements: number): InitialStateMaps {
+  const deferred = g.canDefer(p.h0) && g.canDefer(p.c0);
+  const rh = deferred ? g.reservePartials(`${name} dh0`, elements) : null;
+  const rc = rh ? g.reservePartials(`${name} dc0`, elements) : null;
+  const regions = rh && rc ? { dh0: rh, dc0: rc } : null;
+  const maps = regions ?? {
+    dh0: g.alloc(`${name}.dh0 map`, [elements]),
+    dc0: g.alloc(`${name}.dc0 map`, [elements]),
+  };
+  return {
+    ...maps,
+    finish(s) {
+      for (const [param, map] of [[p.h0, maps.dh0], [p.c0, maps.dc0]] as const) {
+        if (regions) {
+          for (let z = 0; z < s.z; z++) {
+            const at = z * s.h;
+            g.deferGrad(param, {
+              region: map,
+              offset: z * s.rows * s.h,
+              slices: s.rows,
+              stride: s.h,
+              at,
+              size: s.h,
+            });
+          }
+          continue;
+        }
+        const sink = g.gradSink(param);
+        if (!sink) continue;
+        const shape = { groups: s.z, rows: s.rows, cols: s.h };
+        columnSum(g, `${name} d${param.label}`, map, sink.grad, shape, sink.accumulate);
+      }
+    },
+  };
+}
+
+interface BackwardMaps {
+  scan: ScanSpec;
+  dHidden: Tensor;
+  act: Tensor;
+  cell: Tensor;
+  dg: Tensor;
+  initial: InitialStateMaps;
+}
+
+/** State-to-state weights read transposed in place: row j (a gate column), column c. */
+function transposedWss(s: ScanSpec) {
+  const G = 4 * s.h;
+  return { offset: { c: 0 }, sTap: s.h * G, ld: 1, sCol: G, sZ: s.taps.length * s.h * G };
+}
+
+/**
+ * One fused kernel per step in reverse (gate gradients and the cell carry), then dL/dh_{-1} per
+ * position as the transposed state-to-state conv of step 0's gate gradients.
+ */
+function perStepBackward(g: Graph, name: string, p: LstmParams, m: BackwardMaps): void {
+  const { scan } = m;
+  const { z: Z, batch: B, positions: L, h, tiles } = scan;
+  const stepSpec = scan;
+  for (let t = scan.steps - 1; t >= 0; t--) {
+    const recurrent = t < scan.steps - 1, isFirst = t === 0;
+    const k = lstmBackwardStep({
+      ...stepSpec,
+      label: `${name} backward${recurrent ? "" : " last"}${isFirst ? " first" : ""}`,
+      first: isFirst,
+      recurrent,
+      weight: transposedWss(scan),
+    });
+    const res: Record<string, Tensor> = { DH: m.dHidden, ACT: m.act, C: m.cell, DCC: m.initial.dc0 };
+    if (recurrent) Object.assign(res, { X: m.dg, W: p.wss });
+    else res.DG = m.dg;
+    if (isFirst) res.C0 = p.c0;
+    g.dispatch(`${name} backward step ${t}`, k, res, t);
+  }
+  const gs = scan.gates;
+  g.dispatch(
+    `${name} dh0`,
+    convForward({
+      label: `${name} dh0`,
+      batch: B,
+      height: 1,
+      width: L,
+      cin: 4 * h,
+      n: h,
+      taps: scan.taps.map((dx, w) => ({ dy: 0, dx: -dx, w })),
+      input: { sB: gs.sB, sY: 0, sX: gs.sL, sZ: gs.sZ, offset: { c: 0 } },
+      weight: transposedWss(scan),
+      output: { sB: L * h, sY: 0, sX: h, sZ: B * L * h, offset: { c: 0 } },
+      z: Z,
+      tiles,
+    }),
+    { X: m.dg, W: p.wss, OUT: m.initial.dh0 },
+  );
+}
+
+/**
+ * dWss and the gate bias gradient: filter gradients over every step, the later steps reading the hidden
+ * map one step back, then step 0 reading h0 (zero strides). Both also sum the gate gradients of their
+ * steps into the bias gradient.
+ */
+function stateWeightGrads(
+  g: Graph,
+  name: string,
+  p: LstmParams,
+  m: { scan: ScanSpec; hidden: Tensor; dg: Tensor },
+): void {
+  const { scan, hidden, dg } = m;
+  if (!g.requiresGrad(p.wss)) return;
+  const { z: Z, batch: B, positions: L, h } = scan, G = 4 * h;
+  const fg = (label: string, x: Tensor, input: MapView, grad: MapView, steps: number) =>
+    filterGrad(
+      g,
+      label,
+      {
+        label,
+        batch: B,
+        height: steps,
+        width: L,
+        cin: h,
+        n: G,
+        taps: scan.taps.map((dx, w) => ({ dy: 0, dx, w })),
+        input,
+        grad,
+        weight: { offset: { c: 0 }, sTap: h * G, ld: G, sZ: scan.taps.length * h * G },
+        z: Z,
+      },
+      x,
+      dg,
+      { weight: p.wss, bias: p.bias },
+    );
+  if (scan.steps > 1) {
+    fg(`${name} dWss`, hidden, scanMap(scan.states, 0), scanMap(scan.gates, 1), scan.steps - 1);
+  }
+  fg(`${name} dWss h0`, p.h0, { sB: 0, sY: 0, sX: 0, sZ: h, offset: { c: 0 } }, scanMap(scan.gates, 0), 1);
 }
