@@ -17,6 +17,8 @@ import { matmulCandidates, MatmulSweep } from "./matmul_figures.ts";
 import { PEER, peerFlops, peerStep } from "./peer.ts";
 import { pct, Report } from "./report.ts";
 import { evalStep, trainStep } from "./steps.ts";
+import { dispatchCount, encodeMs, flopsPerImage } from "../src/models/cost.ts";
+import type { Dispatch } from "../src/engine/graph.ts";
 import { PassTimer, Series, TaskSeries } from "./timing.ts";
 
 const PEER_TARGET = 0.6;
@@ -59,13 +61,26 @@ for (const p of PRESETS) {
   const get = () => (model ??= PixelModel.create(gpu, run.config, 1));
   const c = run.config;
   const shape = `B${p.batch} ${c.height}x${c.width}x${c.channels} L${c.layers} h=${c.h}`;
+  const flops = flopsPerImage(c);
   // A step of the 7-layer MNIST Diagonal BiLSTM takes seconds here: one sample per Deno.bench call.
-  report.bench({ name: `train ${run.label}`, shape, images: p.batch, n: 1 }, () => {
-    return new Series(timer, trainStep(get(), p.batch));
-  });
-  report.bench({ name: `eval ${run.label}`, shape, images: p.batch, n: 1 }, () => {
-    return new Series(timer, evalStep(get(), p.batch));
-  });
+  for (
+    const [kind, lists, perImage] of [["train", trainStep, flops.train], [
+      "eval",
+      evalStep,
+      flops.forward,
+    ]] as const
+  ) {
+    let step: Dispatch[][] | null = null;
+    report.bench({
+      name: `${kind} ${run.label}`,
+      shape,
+      images: p.batch,
+      flops: perImage * p.batch,
+      n: 1,
+      note: "dense FLOPs",
+      cost: () => ({ dispatches: dispatchCount(step!), encodeMs: encodeMs(gpu, step!) }),
+    }, () => new Series(timer, step = lists(get(), p.batch)));
+  }
 }
 
 const flops = peerFlops();

@@ -24,6 +24,8 @@ export const CSV_COLUMNS = [
   "gflops",
   "images_per_s",
   "ratio_to_best_matmul",
+  "dispatches",
+  "host_encode_ms",
   "adapter",
   "git_commit",
   "date",
@@ -53,6 +55,8 @@ export interface FigureSpec {
   note?: string;
   /** Deno.bench iterations (samples = n + 2). */
   n?: number;
+  /** Dispatches of one repetition and the host time to encode them (training steps, evaluation batches). */
+  cost?: () => { dispatches: number; encodeMs: number };
 }
 
 interface Figure extends FigureSpec {
@@ -77,6 +81,8 @@ export interface Row {
   samples: number;
   /** Cores other processes kept busy while this figure was sampled (null: unknown). */
   otherCores: number | null;
+  dispatches: number | null;
+  encodeMs: number | null;
 }
 
 export class Report {
@@ -165,6 +171,7 @@ export class Report {
           (pairedRatio === null ? "" : ` (alongside: ${judge(pairedRatio)})`);
       }
       const note = [f.note, m.clock === "wall" ? "wall clock" : ""].filter(Boolean).join("; ");
+      const cost = f.cost?.() ?? null;
       return {
         bench: f.name,
         shape: f.shape,
@@ -178,6 +185,8 @@ export class Report {
         note,
         samples: m.perRep.length,
         otherCores: f.load.otherCores,
+        dispatches: cost?.dispatches ?? null,
+        encodeMs: cost?.encodeMs ?? null,
       };
     });
   }
@@ -195,6 +204,8 @@ export class Report {
       "alongside",
       "n",
       "other load",
+      "dispatches",
+      "encode ms",
       "verdict / note",
     ];
     const ms = (x: number) => x.toFixed(x < 1 ? 4 : 1);
@@ -209,10 +220,12 @@ export class Report {
       r.pairedRatio === null ? "" : pct(r.pairedRatio),
       String(r.samples),
       r.otherCores === null ? "" : r.otherCores.toFixed(2),
+      r.dispatches === null ? "" : String(r.dispatches),
+      r.encodeMs === null ? "" : r.encodeMs.toFixed(2),
       [r.verdict, r.note].filter(Boolean).join("; "),
     ]);
     const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-    const numeric = [false, false, true, true, true, true, true, true, true, true, false];
+    const numeric = [false, false, true, true, true, true, true, true, true, true, true, true, false];
     const line = (cells: string[]) =>
       cells.map((c, i) => (numeric[i] ? c.padStart(width[i]) : c.padEnd(width[i]))).join(" | ").trimEnd();
     return [
@@ -223,7 +236,7 @@ export class Report {
       "median/min: one repetition (GFLOP/s and images/s from the median); n: samples; vs best mm: GFLOP/s",
       "over the best matmul above; alongside: median over samples of GFLOP/s over the yardstick (that best",
       "matmul) timed right before the sample; other load: cores other processes kept busy meanwhile",
-      `(of ${navigator.hardwareConcurrency} here).`,
+      `(of ${navigator.hardwareConcurrency} here); dispatches and encode ms: of one repetition, encoded on the host.`,
       "",
       line(head),
       line(width.map((w) => "-".repeat(w))),
@@ -251,6 +264,8 @@ export class Report {
       gflops: r.gflops === null ? "" : r.gflops.toFixed(3),
       images_per_s: r.imagesPerS === null ? "" : r.imagesPerS.toFixed(2),
       ratio_to_best_matmul: r.ratio === null ? "" : r.ratio.toFixed(4),
+      dispatches: r.dispatches === null ? "" : String(r.dispatches),
+      host_encode_ms: r.encodeMs === null ? "" : r.encodeMs.toFixed(3),
       adapter,
       git_commit: commit,
       date,

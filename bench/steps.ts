@@ -1,11 +1,12 @@
 /**
- * A model's training step and evaluation batch as dispatch lists, exactly as Trainer.step and
- * Evaluator.submit encode them (batch gather from a resident dataset, forward, backward, optimizer),
- * minus the 4-bytes-per-image loss readback, so a bench can repeat them inside one submit.
+ * A model's training step and evaluation batch as the dispatch lists Trainer.step and
+ * Evaluator.submit encode (batch gather from a resident dataset, forward, backward, optimizer), minus
+ * the 4-bytes-per-image loss readback, so a bench can repeat them inside one submit.
  */
 import type { Dispatch } from "../src/engine/graph.ts";
 import { uploadDataset } from "../src/engine/ops/gather.ts";
 import type { Tensor } from "../src/engine/tensor.ts";
+import { evalLists, trainLists } from "../src/models/cost.ts";
 import { Evaluator } from "../src/models/evaluator.ts";
 import type { PixelModel } from "../src/models/model.ts";
 import { Trainer } from "../src/models/trainer.ts";
@@ -34,8 +35,7 @@ export function trainStep(model: PixelModel, batch: number): Dispatch[][] {
   tr.feeder.use(randomDataset(model));
   tr.feeder.set(indices(batch));
   tr.optimizer.prepareStep();
-  const g = tr.mg.graph;
-  return [tr.feeder.dispatches, g.forward, g.backward, tr.optimizer.dispatches()];
+  return trainLists(tr);
 }
 
 /** One evaluation batch (per-image NLLs, forward only). */
@@ -43,5 +43,5 @@ export function evalStep(model: PixelModel, batch: number): Dispatch[][] {
   const ev = new Evaluator(model, batch);
   ev.use(randomDataset(model));
   ev.feeder.set(indices(batch));
-  return [ev.feeder.dispatches, ev.mg.graph.forward];
+  return evalLists(ev);
 }

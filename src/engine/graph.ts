@@ -10,7 +10,7 @@
  * Gradient accumulation needs no zeroing pass: the first backward kernel (in execution order) that
  * contributes to a tensor's gradient overwrites it, later ones add to it. Two more devices keep the
  * backward lean: a complete gradient that passes unchanged to another tensor (a residual connection) is
- * handed over instead of copied ({@link Graph.shareGrad}), and gradients formed as sums of partial
+ * handed over instead of copied ({@link Graph.handGrad}), and gradients formed as sums of partial
  * results (split-K filter gradients, per-image sums) are added up for every parameter at once, in one
  * dispatch at the end of the backward pass ({@link Graph.deferGrad}).
  */
@@ -62,9 +62,8 @@ export class Graph {
   private readonly needsGrad = new Set<Tensor>();
   private readonly gradViews = new Map<Tensor, Tensor>();
   private readonly workspaces: Tensor[] = [];
-  /** Gradients this graph allocated itself: the only ones that may be handed to another tensor. */
-  private readonly ownGrads = new Set<Tensor>();
-  private readonly handedOver = new Set<Tensor>();
+  /** Which tensor each gradient this graph allocated belongs to (only those may be handed on). */
+  private readonly holder = new Map<Tensor, Tensor>();
   private readonly deferred = new Map<Tensor, PartialSlices[]>();
   private partialBuffer: GPUBuffer | null = null;
   private partialUsed = 0;
@@ -155,7 +154,7 @@ export class Graph {
       let grad = this.gradViews.get(t);
       if (!grad) {
         grad = this.arena.alloc(`${t.label}.grad`, t.shape);
-        this.ownGrads.add(grad);
+        this.holder.set(grad, t);
       }
       s = { grad, written: false };
       this.grads.set(t, s);
@@ -172,20 +171,19 @@ export class Graph {
   }
 
   /**
-   * Makes the complete gradient `grad` also the gradient of `t`, without a copy, when `t` has none yet
-   * and `grad` is one this graph allocated and has not handed on before. Later contributions to t's
-   * gradient then add into that memory; that is safe because a gradient is complete when its op's
-   * backward runs, and only that op's dispatches (recorded before any later contribution) read it.
-   * Returns false when the caller must copy instead.
+   * Passes y's complete gradient on to `t` as t's gradient, without a copy, when `t` has none yet and
+   * y still holds a gradient this graph allocated (so a chain of residual connections hands one buffer
+   * down). Later contributions to t's gradient then add into that memory; that is safe because y's
+   * gradient is complete when y's backward runs, and only that backward's dispatches (recorded before
+   * any later contribution) read it. Returns false when the caller must copy instead.
    */
-  shareGrad(t: Tensor, grad: Tensor): boolean {
+  handGrad(y: Tensor, t: Tensor): boolean {
+    const grad = this.gradOf(y);
+    if (!grad || this.holder.get(grad) !== y || grad.shape.join() !== t.shape.join()) return false;
     if (!this.needsGrad.has(t) || this.grads.has(t) || this.gradViews.has(t) || this.deferred.has(t)) {
       return false;
     }
-    if (!this.ownGrads.has(grad) || this.handedOver.has(grad) || grad.shape.join() !== t.shape.join()) {
-      return false;
-    }
-    this.handedOver.add(grad);
+    this.holder.set(grad, t);
     this.grads.set(t, { grad, written: true });
     return true;
   }

@@ -22,17 +22,28 @@ const MAX_X = 256;
 
 export function sumPartials(sums: DeferredSum[], maxGroups: number): Kernel {
   if (sums.length > maxGroups) throw new Error(`${sums.length} deferred sums exceed ${maxGroups} workgroups`);
+  // Four elements per invocation when every offset, size and stride allows.
+  const vec = sums.every((s) =>
+    s.dst % 4 === 0 && s.size % 4 === 0 && s.parts.every((p) => p.src % 4 === 0 && p.stride % 4 === 0)
+  );
+  const d = vec ? 4 : 1, T = vec ? "vec4f" : "f32";
   const jobs: string[] = [], parts: string[] = [];
-  for (const s of sums) {
+  for (const s0 of sums) {
+    const s = {
+      ...s0,
+      dst: s0.dst / d,
+      size: s0.size / d,
+      parts: s0.parts.map((p) => ({ ...p, src: p.src / d, stride: p.stride / d })),
+    };
     // The part count's top bit marks an accumulating sum.
     const count = s.parts.length + (s.accumulate ? 0x80000000 : 0);
     jobs.push(`vec4u(${u(s.dst)}, ${u(s.size)}, ${u(parts.length)}, ${u(count)})`);
     for (const p of s.parts) parts.push(`vec4u(${u(p.src)}, ${u(p.slices)}, ${u(p.stride)}, 0u)`);
   }
-  const widest = Math.max(...sums.map((s) => s.size));
+  const widest = Math.max(...sums.map((s) => s.size / d));
   const code = `
-@group(0) @binding(0) var<storage, read> PART: array<f32>;
-@group(0) @binding(1) var<storage, read_write> DST: array<f32>;
+@group(0) @binding(0) var<storage, read> PART: array<${T}>;
+@group(0) @binding(1) var<storage, read_write> DST: array<${T}>;
 const JOBS = array<vec4u, ${jobs.length}>(${jobs.join(", ")});
 const PARTS = array<vec4u, ${parts.length}>(${parts.join(", ")});
 @compute @workgroup_size(${WG})
@@ -42,7 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let count = job.w & 0x7fffffffu;
   let accumulate = job.w >= 0x80000000u;
   for (var e = wid.x * ${u(WG)} + lid.x; e < job.y; e += nwg.x * ${u(WG)}) {
-    var s = 0.0;
+    var s = ${T}();
     for (var p = job.z; p < job.z + count; p++) {
       let part = PARTS[p];
       for (var k = 0u; k < part.y; k++) { s += PART[part.x + k * part.z + e]; }

@@ -11,7 +11,7 @@
  * The carry DCC left after step 0 is likewise dL/dc_{-1} per position.
  */
 import { scanKernel, type ScanPhase } from "./conv.ts";
-import type { Kernel, Tiles, WeightView } from "./kernel.ts";
+import type { Kernel, WeightView } from "./kernel.ts";
 import { backwardStepSpec, forwardStepSpec, type StepKernelSpec, withMath } from "./lstm.ts";
 
 export interface ScanSpec extends Omit<StepKernelSpec, "first" | "names"> {
@@ -77,16 +77,4 @@ export function lstmScanBackward(spec: ScanSpec & { weight: WeightView }): Kerne
     t: () => "0",
   });
   return withMath(scanKernel(spec.label, phases), spec);
-}
-
-/**
- * Tiles for a scan: a workgroup must own all `n` columns (one thread row across them) and all `rows`
- * positions of an image, from the per-step tiles' register shape; at most 256 threads.
- */
-export function scanTiles(step: Tiles, rows: number, n: number): Tiles {
-  const wgx = Math.ceil(n / step.tn);
-  let wgy = Math.ceil(rows / step.tm);
-  while (wgx * wgy > 256 && wgy > 1) wgy = Math.ceil(wgy / 2);
-  // Rows shared evenly (28 positions: two thread rows of 14, not 16 and 12 with 4 idle).
-  return { tm: Math.ceil(rows / wgy), tn: step.tn, wgx, wgy };
 }

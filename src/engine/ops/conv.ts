@@ -146,7 +146,7 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
         },
       );
     }
-    if (res && !g.shareGrad(res, dy)) passGrad(g, `${name} dRes`, res, dy);
+    if (res && !g.handGrad(y, res)) passGrad(g, `${name} dRes`, res, dy);
   });
   return y;
 }

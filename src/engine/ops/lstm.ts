@@ -16,12 +16,12 @@ import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { ScanMode } from "../policy.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor } from "../tiles.ts";
+import { chooseTiles, profileFor, scanTiles } from "../tiles.ts";
 import { convForward } from "../../wgsl/conv.ts";
 import type { MapView } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
 import { lstmBackwardStep, lstmForwardStep, type StepStrides } from "../../wgsl/lstm.ts";
-import { lstmScanBackward, lstmScanForward, type ScanSpec, scanTiles } from "../../wgsl/scan.ts";
+import { lstmScanBackward, lstmScanForward, type ScanSpec } from "../../wgsl/scan.ts";
 import type { Tiles } from "../../wgsl/kernel.ts";
 import { columnSum } from "./reduce.ts";
 import { addInto } from "./basic.ts";
@@ -57,10 +57,19 @@ function scanMap(s: StepStrides, from: number): MapView {
 }
 
 /**
- * The whole scan is one dispatch of Z*B workgroups, each walking S steps; the per-step form is S
- * dispatches over all Z*B*L positions. A step's work per workgroup grows as L * h^2: the whole scan
- * wins while that stays small (every MNIST and reduced-width preset), the per-step GEMMs when h is large
- * and a single workgroup per image would leave the adapter idle (TODO(measured rule) below).
+ * The rule: the whole scan is one dispatch of Z*B workgroups, each walking S steps; the per-step form is
+ * S dispatches over all Z*B*L positions. A whole-scan step's work per workgroup grows as L * h^2, so the
+ * whole scan wins while that stays moderate, the per-step GEMMs when h is so large that one workgroup
+ * per image leaves the adapter idle for long steps.
+ *
+ * Measured on lavapipe (interleaved, forward / backward ms, whole vs per step): Diagonal BiLSTM with
+ * Z = 2, B = 16, 55 steps of L = 28, h = 16: 87 / 142 vs 81 / 156; h = 32: 445 / 730 vs 456 / 1161;
+ * B = 4, 63 steps of L = 32, h = 64: 508 / 798 vs 563 / 1425. On a GPU, not yet measured: an estimate
+ * of the per-thread work of one step (at L = 32, h = 128: 4 x 4 tiles of 4 gates over K = 3h, about 25k
+ * multiply-adds, some 12 us on an H200) against one dispatch per step (5-10 us each plus a GEMM too
+ * small to fill the device) puts the crossover between h = 128 (CIFAR-10) and h = 384 (ImageNet).
+ * Hence: whole scan up to L * h^2 = 32 * 128^2; scripts/gpu/run.sh times both ways at the paper's
+ * shapes, so the first GPU session checks the GPU side of this rule.
  */
 export function wholeScan(
   geo: { z: number; batch: number; width: number; h: number },
@@ -70,7 +79,7 @@ export function wholeScan(
 }
 
 /** Largest L * h^2 run as a whole scan. */
-const WHOLE_SCAN_MAX_WORK = 32 * 64 * 64;
+const WHOLE_SCAN_MAX_WORK = 32 * 128 * 128;
 
 /** Runs the scan over `gates` [Z*B, Y, X, 4h] and returns the hidden states [Z*B, Y, X, h]. */
 export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanOptions): Tensor {
@@ -107,7 +116,7 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
     taps: opts.taps,
     gates: gs,
     states: hs,
-    tiles: whole ? scanTiles(tiles.forward, L, h) : tiles.forward,
+    tiles: whole ? scanTiles(profileFor(g.gpu), tiles.forward, L, h, false) : tiles.forward,
   };
 
   const hidden = g.alloc(`${name}.h`, [ZB, Y, X, h]);
@@ -134,7 +143,10 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
     // The gate-gradient map doubles as dL/dgates when this op is the first to write it.
     const dg = sink && !sink.accumulate ? sink.grad : g.alloc(`${name}.dgates`, gates.shape);
     const initial = initialStateSinks(g, name, p, Z * B * L * h);
-    const back = { ...scan, tiles: whole ? scanTiles(tiles.backward, L, h) : tiles.backward };
+    const back = {
+      ...scan,
+      tiles: whole ? scanTiles(profileFor(g.gpu), tiles.backward, L, h, true) : tiles.backward,
+    };
     if (whole) {
       g.dispatch(`${name} backward`, lstmScanBackward({ ...back, weight: transposedWss(scan) }), {
         DH: dHidden,

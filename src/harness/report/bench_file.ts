@@ -12,6 +12,8 @@ export const BENCH_COLUMNS = [
   "gflops",
   "images_per_s",
   "ratio_to_best_matmul",
+  "dispatches",
+  "host_encode_ms",
   "adapter",
   "git_commit",
   "date",
