@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../src/engine/rng.ts";
 import type { ModelConfig, ModelKind } from "../src/models/config.ts";
 import { PixelModel } from "../src/models/model.ts";
-import { testGpu } from "./util.ts";
+import { modelVariants, testGpu, withPolicy } from "./util.ts";
 import { randomizeParams, writeImages } from "./model_util.ts";
 
 const N = 8;
@@ -91,6 +91,11 @@ for (const [kind, rgb, conditional] of CASES) {
       const rng = new Rng(42, kind.length + C);
       const S = N * N * C;
       const mg = model.buildGraph(S + 1, false);
+      // The other kernel variants (tile profiles, scan modes) are held to causality on the first trial.
+      const differs = (policy: Record<string, string>) =>
+        Object.entries(policy).some(([k, v]) => (gpu.policy as unknown as Record<string, string>)[k] !== v);
+      const others = modelVariants(kind).filter((v) => differs(v.policy))
+        .map((v) => ({ name: v.name, mg: withPolicy(gpu, v.policy, () => model.buildGraph(S + 1, false)) }));
       const influence = new Uint8Array(S * S);
       for (let trial = 0; trial < TRIALS; trial++) {
         // New weights each trial too: near the borders pre-activations are bias-dominated, and one draw
@@ -107,10 +112,22 @@ for (const [kind, rgb, conditional] of CASES) {
         const smallOne = Uint8Array.from({ length: S / 4 }, () => Math.floor(rng.uniform() * levels));
         const small = new Uint8Array((S / 4) * (S + 1));
         for (let b = 0; b <= S; b++) small.set(smallOne, (b * S) / 4);
+        const img = S * per;
+        for (const o of trial === 0 ? others : []) {
+          writeImages(model, o.mg, batch, small);
+          o.mg.graph.run(o.mg.graph.forward);
+          const bits = new Uint32Array((await o.mg.logits.read()).buffer);
+          for (let k = 0; k < S; k++) {
+            for (let t = 0; t <= k; t++) {
+              for (let j = t * per; j < (t + 1) * per; j++) {
+                assert.ok(bits[j] === bits[(k + 1) * img + j], `${o.name}: sub-pixel ${k} changed ${t}`);
+              }
+            }
+          }
+        }
         writeImages(model, mg, batch, small);
         mg.graph.run(mg.graph.forward);
         const bits = new Uint32Array((await mg.logits.read()).buffer);
-        const img = S * per;
         for (let k = 0; k < S; k++) {
           for (let t = 0; t < S; t++) {
             let same = true;
@@ -131,6 +148,7 @@ for (const [kind, rgb, conditional] of CASES) {
       }
       assert.deepEqual(wrong, [], `influence map differs from the derived context: ${wrong.join("; ")}`);
       mg.graph.destroy();
+      for (const o of others) o.mg.graph.destroy();
       model.destroy();
     });
   }

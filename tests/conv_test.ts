@@ -2,7 +2,17 @@ import { Graph } from "../src/engine/graph.ts";
 import { conv2d } from "../src/engine/ops/conv.ts";
 import { conv2dBackwardRef, conv2dRef, type Shape4 } from "../src/engine/reference/conv.ts";
 import { channelGroups, convMask } from "../src/models/masks.ts";
-import { assertClose, dot, f32, f64, numericGrad, randomArray, testGpu } from "./util.ts";
+import {
+  assertClose,
+  dot,
+  f32,
+  f64,
+  numericGrad,
+  PROFILES,
+  randomArray,
+  testGpu,
+  withPolicy,
+} from "./util.ts";
 
 interface Case {
   name: string;
@@ -22,6 +32,9 @@ const CASES: Case[] = [
   { name: "1x3 mask B (Row LSTM input-to-state)", x: [2, 4, 5, 12], w: [1, 3, 12, 16], mask: "B", groups: 3 },
   { name: "1x1 to 3 channels", x: [3, 3, 4, 8], w: [1, 1, 8, 3] },
   { name: "1x1 to 1 channel (sigmoid logits)", x: [2, 3, 3, 4], w: [1, 1, 4, 1] },
+  // GPU tiles: one column and 512 rows, so the channel chunk in workgroup memory is cut from 24 to 12
+  // to 4 (a multiple of the vec4 reads).
+  { name: "1x1 24 channels to 1 (binary logits head)", x: [8, 8, 8, 24], w: [1, 1, 24, 1] },
   { name: "3x3 odd channel counts", x: [1, 4, 4, 5], w: [3, 3, 5, 6], mask: "B", groups: 1 },
   // Under 4 input channels the conv runs over gathered patches (K padded to 16 where the weight allows).
   { name: "3x3 unmasked, 2 input channels", x: [2, 5, 6, 2], w: [3, 3, 2, 8] },
@@ -60,86 +73,97 @@ function fusedRef(c: Case, x: Float64Array, w: Float64Array, bias: Float64Array,
   return y;
 }
 
+// Every case with each tile profile; the reference's own gradient check once per case.
 for (const c of CASES) {
-  Deno.test(`conv2d ${c.name}: GPU forward and backward match the float64 reference`, async () => {
-    const gpu = await testGpu();
-    const seed = c.x.reduce((a, b) => a * 31 + b, 7);
-    const x = randomArray(c.x.reduce((a, b) => a * b), seed);
-    const w = randomArray(c.w.reduce((a, b) => a * b), seed + 1, 0.5);
-    const bias = randomArray(c.w[3], seed + 2);
-    const outSize = c.x[0] * c.x[1] * c.x[2] * c.w[3];
-    const dy = randomArray(outSize, seed + 3);
-    const res = c.residual ? randomArray(outSize, seed + 4) : null;
-    const mask = c.mask
-      ? convMask(c.w[0], c.w[1], channelGroups(c.w[2], c.groups!), channelGroups(c.w[3], c.groups!), c.mask)
-      : undefined;
-    if (mask) { for (let i = 0; i < w.length; i++) w[i] *= mask[i]; }
+  for (const variant of PROFILES) {
+    Deno.test(`conv2d ${c.name} (${variant.name}): GPU forward and backward match the float64 reference`, async () => {
+      const gpu = await testGpu();
+      const seed = c.x.reduce((a, b) => a * 31 + b, 7);
+      const x = randomArray(c.x.reduce((a, b) => a * b), seed);
+      const w = randomArray(c.w.reduce((a, b) => a * b), seed + 1, 0.5);
+      const bias = randomArray(c.w[3], seed + 2);
+      const outSize = c.x[0] * c.x[1] * c.x[2] * c.w[3];
+      const dy = randomArray(outSize, seed + 3);
+      const res = c.residual ? randomArray(outSize, seed + 4) : null;
+      const mask = c.mask
+        ? convMask(c.w[0], c.w[1], channelGroups(c.w[2], c.groups!), channelGroups(c.w[3], c.groups!), c.mask)
+        : undefined;
+      if (mask) { for (let i = 0; i < w.length; i++) w[i] *= mask[i]; }
 
-    const g = new Graph(gpu, "conv test");
-    const xt = g.alloc("x", c.x), wt = g.alloc("w", c.w), bt = g.alloc("b", [c.w[3]]);
-    const rt = res ? g.alloc("res", [c.x[0], c.x[1], c.x[2], c.w[3]]) : undefined;
-    xt.write(f32(x));
-    wt.write(f32(w));
-    bt.write(f32(bias));
-    if (rt) rt.write(f32(res!));
-    for (const t of [xt, wt, bt, ...(rt ? [rt] : [])]) g.requireGrad(t);
-    const y = conv2d(g, xt, wt, { bias: bt, mask, relu: c.relu, residual: rt });
-    const dyt = g.alloc("dy", y.shape);
-    dyt.write(f32(dy));
-    g.buildBackward([[y, dyt]]);
-    g.run(g.forward, g.backward);
+      const g = new Graph(gpu, "conv test");
+      const xt = g.alloc("x", c.x), wt = g.alloc("w", c.w), bt = g.alloc("b", [c.w[3]]);
+      const rt = res ? g.alloc("res", [c.x[0], c.x[1], c.x[2], c.w[3]]) : undefined;
+      xt.write(f32(x));
+      wt.write(f32(w));
+      bt.write(f32(bias));
+      if (rt) rt.write(f32(res!));
+      for (const t of [xt, wt, bt, ...(rt ? [rt] : [])]) g.requireGrad(t);
+      const y = withPolicy(gpu, variant.policy, () => {
+        const y = conv2d(g, xt, wt, { bias: bt, mask, relu: c.relu, residual: rt });
+        const dyt = g.alloc("dy", y.shape);
+        dyt.write(f32(dy));
+        g.buildBackward([[y, dyt]]);
+        return y;
+      });
+      g.run(g.forward, g.backward);
 
-    const yRef = fusedRef(c, x, w, bias, res);
-    assertClose(f64(await y.read()), yRef, 1e-4, "forward");
-    const ref = conv2dBackwardRef(c.relu ? x.map((v) => Math.max(v, 0)) : x, c.x, w, c.w, dy);
-    if (c.relu) ref.dx.forEach((v, i) => ref.dx[i] = x[i] > 0 ? v : 0);
-    assertClose(f64(await g.gradOf(xt)!.read()), ref.dx, 1e-4, "dX");
-    if (rt) assertClose(f64(await g.gradOf(rt)!.read()), dy, 1e-6, "dResidual");
-    const dwGpu = f64(await g.gradOf(wt)!.read());
-    if (mask) { for (let i = 0; i < w.length; i++) dwGpu[i] *= mask[i], ref.dw[i] *= mask[i]; }
-    assertClose(dwGpu, ref.dw, 1e-4, "dW");
-    assertClose(f64(await g.gradOf(bt)!.read()), ref.db, 1e-4, "dBias");
-    g.destroy();
+      const yRef = fusedRef(c, x, w, bias, res);
+      assertClose(f64(await y.read()), yRef, 1e-4, "forward");
+      const ref = conv2dBackwardRef(c.relu ? x.map((v) => Math.max(v, 0)) : x, c.x, w, c.w, dy);
+      if (c.relu) ref.dx.forEach((v, i) => ref.dx[i] = x[i] > 0 ? v : 0);
+      assertClose(f64(await g.gradOf(xt)!.read()), ref.dx, 1e-4, "dX");
+      if (rt) assertClose(f64(await g.gradOf(rt)!.read()), dy, 1e-6, "dResidual");
+      const dwGpu = f64(await g.gradOf(wt)!.read());
+      if (mask) { for (let i = 0; i < w.length; i++) dwGpu[i] *= mask[i], ref.dw[i] *= mask[i]; }
+      assertClose(dwGpu, ref.dw, 1e-4, "dW");
+      assertClose(f64(await g.gradOf(bt)!.read()), ref.db, 1e-4, "dBias");
+      g.destroy();
 
-    // The reference gradients themselves against central finite differences of the reference.
-    const loss = () => dot(fusedRef(c, x, w, bias, res), dy);
-    for (
-      const [arr, grad, what] of [[x, ref.dx, "dX"], [w, ref.dw, "dW"], [bias, ref.db, "dBias"]] as const
-    ) {
-      const [idx, num] = numericGrad(loss, arr, 12, seed);
-      const ana = idx.map((i) => (what === "dW" && mask && !mask[i] ? num[idx.indexOf(i)] : grad[i]));
-      assertClose(ana, num, 1e-6, `reference ${what} vs finite differences`);
-    }
-  });
+      if (variant !== PROFILES[0]) return;
+      // The reference gradients themselves against central finite differences of the reference.
+      const loss = () => dot(fusedRef(c, x, w, bias, res), dy);
+      for (
+        const [arr, grad, what] of [[x, ref.dx, "dX"], [w, ref.dw, "dW"], [bias, ref.db, "dBias"]] as const
+      ) {
+        const [idx, num] = numericGrad(loss, arr, 12, seed);
+        const ana = idx.map((i) => (what === "dW" && mask && !mask[i] ? num[idx.indexOf(i)] : grad[i]));
+        assertClose(ana, num, 1e-6, `reference ${what} vs finite differences`);
+      }
+    });
+  }
 }
 
-Deno.test("conv2d: a weight shared by two convolutions gets both filter gradients (direct, then split and added)", async () => {
-  const gpu = await testGpu();
-  // The small map's filter gradient (run first in backward, as the later op) writes dW directly; the
-  // large map's is split-K and must then be reduced right away and added, not deferred.
-  const shapes: Shape4[] = [[2, 24, 24, 8], [1, 3, 3, 8]];
-  const wShape: Shape4 = [3, 3, 8, 8];
-  const w = randomArray(3 * 3 * 8 * 8, 91, 0.5), bias = randomArray(8, 92);
-  const xs = shapes.map((s, i) => randomArray(s.reduce((a, b) => a * b), 93 + i));
-  const dys = shapes.map((s, i) => randomArray(s[0] * s[1] * s[2] * 8, 95 + i));
-  const g = new Graph(gpu, "shared weight test");
-  const wt = g.alloc("w", wShape), bt = g.alloc("b", [8]);
-  wt.write(f32(w));
-  bt.write(f32(bias));
-  g.requireGrad(wt);
-  g.requireGrad(bt);
-  const seeds = shapes.map((s, i) => {
-    const xt = g.alloc(`x${i}`, s);
-    xt.write(f32(xs[i]));
-    const y = conv2d(g, xt, wt, { bias: bt });
-    const dy = g.alloc(`dy${i}`, y.shape);
-    dy.write(f32(dys[i]));
-    return [y, dy] as [typeof y, typeof dy];
+for (const variant of PROFILES) {
+  Deno.test(`conv2d (${variant.name}): a weight shared by two convolutions gets both filter gradients (direct, then split and added)`, async () => {
+    const gpu = await testGpu();
+    // The small map's filter gradient (run first in backward, as the later op) writes dW directly; the
+    // large map's is split-K and must then be reduced right away and added, not deferred.
+    const shapes: Shape4[] = [[2, 24, 24, 8], [1, 3, 3, 8]];
+    const wShape: Shape4 = [3, 3, 8, 8];
+    const w = randomArray(3 * 3 * 8 * 8, 91, 0.5), bias = randomArray(8, 92);
+    const xs = shapes.map((s, i) => randomArray(s.reduce((a, b) => a * b), 93 + i));
+    const dys = shapes.map((s, i) => randomArray(s[0] * s[1] * s[2] * 8, 95 + i));
+    const g = new Graph(gpu, "shared weight test");
+    const wt = g.alloc("w", wShape), bt = g.alloc("b", [8]);
+    wt.write(f32(w));
+    bt.write(f32(bias));
+    g.requireGrad(wt);
+    g.requireGrad(bt);
+    withPolicy(gpu, variant.policy, () => {
+      const seeds = shapes.map((s, i) => {
+        const xt = g.alloc(`x${i}`, s);
+        xt.write(f32(xs[i]));
+        const y = conv2d(g, xt, wt, { bias: bt });
+        const dy = g.alloc(`dy${i}`, y.shape);
+        dy.write(f32(dys[i]));
+        return [y, dy] as [typeof y, typeof dy];
+      });
+      g.buildBackward(seeds);
+    });
+    g.run(g.forward, g.backward);
+    const refs = shapes.map((s, i) => conv2dBackwardRef(xs[i], s, w, wShape, dys[i]));
+    assertClose(f64(await g.gradOf(wt)!.read()), refs[0].dw.map((v, i) => v + refs[1].dw[i]), 1e-4, "dW");
+    assertClose(f64(await g.gradOf(bt)!.read()), refs[0].db.map((v, i) => v + refs[1].db[i]), 1e-4, "dBias");
+    g.destroy();
   });
-  g.buildBackward(seeds);
-  g.run(g.forward, g.backward);
-  const refs = shapes.map((s, i) => conv2dBackwardRef(xs[i], s, w, wShape, dys[i]));
-  assertClose(f64(await g.gradOf(wt)!.read()), refs[0].dw.map((v, i) => v + refs[1].dw[i]), 1e-4, "dW");
-  assertClose(f64(await g.gradOf(bt)!.read()), refs[0].db.map((v, i) => v + refs[1].db[i]), 1e-4, "dBias");
-  g.destroy();
-});
+}

@@ -6,7 +6,17 @@ import {
   type ScanGeometry,
   type ScanWeights,
 } from "../src/engine/reference/lstm.ts";
-import { assertClose, dot, f32, f64, numericGrad, randomArray, testGpu } from "./util.ts";
+import {
+  assertClose,
+  dot,
+  f32,
+  f64,
+  numericGrad,
+  PROFILES,
+  randomArray,
+  testGpu,
+  withPolicy,
+} from "./util.ts";
 
 const CASES: (ScanGeometry & { name: string })[] = [
   {
@@ -60,10 +70,17 @@ function weights(geo: ScanGeometry, seed: number): ScanWeights {
   };
 }
 
-// Both ways of running the steps, on every case: one dispatch per step, and the whole scan in one.
+// Both ways of running the steps (one dispatch per step, the whole scan in one), with each tile
+// profile, on every case.
+const VARIANTS = PROFILES.flatMap((p) =>
+  (["per-step", "whole"] as const).map((mode) => ({
+    name: `${mode}, ${p.name}`,
+    policy: { ...p.policy, scan: mode },
+  }))
+);
 for (const geo of CASES) {
-  for (const mode of ["per-step", "whole"] as const) {
-    Deno.test(`lstm scan (${mode}), ${geo.name}: GPU matches the float64 reference forward and backward`, async () => {
+  for (const variant of VARIANTS) {
+    Deno.test(`lstm scan (${variant.name}), ${geo.name}: GPU matches the float64 reference forward and backward`, async () => {
       const gpu = await testGpu();
       const seed = geo.height * 100 + geo.width * 10 + geo.h;
       const p = weights(geo, seed);
@@ -82,10 +99,13 @@ for (const geo of CASES) {
         t[k].write(f32(p[k]));
         g.requireGrad(t[k]);
       }
-      const hidden = lstmScan(g, t.gates, t, { z: Z, taps: geo.taps, mode });
-      const dh = g.alloc("dh", hidden.shape);
-      dh.write(f32(dHidden));
-      g.buildBackward([[hidden, dh]]);
+      const hidden = withPolicy(gpu, variant.policy, () => {
+        const hidden = lstmScan(g, t.gates, t, { z: Z, taps: geo.taps });
+        const dh = g.alloc("dh", hidden.shape);
+        dh.write(f32(dHidden));
+        g.buildBackward([[hidden, dh]]);
+        return hidden;
+      });
       g.run(g.forward, g.backward);
 
       const fwd = lstmScanRef(geo, p);
@@ -96,7 +116,7 @@ for (const geo of CASES) {
       }
       g.destroy();
 
-      if (mode === "whole") return; // the reference's own gradient check needs running once per case
+      if (variant !== VARIANTS[0]) return; // the reference's own gradient check, once per case
       const loss = () => dot(lstmScanRef(geo, p).hidden, dHidden);
       for (const k of Object.keys(t) as (keyof typeof t)[]) {
         const [idx, num] = numericGrad(loss, p[k], 10, seed);

@@ -7,7 +7,7 @@ import { Rng } from "../src/engine/rng.ts";
 import type { ModelConfig, ModelKind } from "../src/models/config.ts";
 import { PixelModel } from "../src/models/model.ts";
 import { referenceNll } from "../src/models/reference.ts";
-import { assertClose, testGpu } from "./util.ts";
+import { assertClose, modelVariants, testGpu, withPolicy } from "./util.ts";
 import { randomizeParams, writeImages } from "./model_util.ts";
 
 const KINDS: ModelKind[] = ["pixelcnn", "row-lstm", "diagonal-bilstm"];
@@ -49,7 +49,8 @@ for (const [kind, rgb, conditional] of CASES) {
   {
     const name = `${kind} ${rgb ? "RGB" : "binary"}${conditional ? " conditional (multi-scale)" : ""}`;
 
-    Deno.test(`${name}: GPU per-image NLL equals the float64 reference`, async () => {
+    // Every kernel variant the model can run with (tile profiles, scan modes) against one reference.
+    Deno.test(`${name}: GPU per-image NLL equals the float64 reference, every kernel variant`, async () => {
       const gpu = await testGpu();
       const model = PixelModel.create(gpu, tiny(kind, rgb, conditional), 1);
       const rng = new Rng(5, kind.length);
@@ -57,16 +58,18 @@ for (const [kind, rgb, conditional] of CASES) {
       const B = 3;
       const images = randomImages(B, model.config, rng);
       const small = conditional ? randomImages(B, model.config, rng, 2) : undefined;
-      const mg = model.buildGraph(B, false);
-      writeImages(model, mg, images, small);
-      mg.graph.run(mg.graph.forward);
       const ref = referenceNll(model.config, model.store, flat, images, B, small);
-      assertClose(await mg.nll.read(), ref, 1e-4, "per-image NLL");
-      mg.graph.destroy();
+      for (const v of modelVariants(kind)) {
+        const mg = withPolicy(gpu, v.policy, () => model.buildGraph(B, false));
+        writeImages(model, mg, images, small);
+        mg.graph.run(mg.graph.forward);
+        assertClose(await mg.nll.read(), ref, 1e-4, `per-image NLL (${v.name})`);
+        mg.graph.destroy();
+      }
       model.destroy();
     });
 
-    Deno.test(`${name}: whole-model gradient matches finite differences of the reference`, async () => {
+    Deno.test(`${name}: whole-model gradient matches finite differences of the reference, every kernel variant`, async () => {
       const gpu = await testGpu();
       const model = PixelModel.create(gpu, tiny(kind, rgb, conditional), 2);
       const rng = new Rng(6, kind.length);
@@ -74,10 +77,15 @@ for (const [kind, rgb, conditional] of CASES) {
       const B = 2;
       const images = randomImages(B, model.config, rng);
       const small = conditional ? randomImages(B, model.config, rng, 2) : undefined;
-      const mg = model.buildGraph(B, true);
-      writeImages(model, mg, images, small);
-      mg.graph.run(mg.graph.forward, mg.graph.backward);
-      const grads = await model.store.gradTensorFlat();
+      const variants = modelVariants(kind);
+      const grads: Float32Array[] = [];
+      for (const v of variants) {
+        const mg = withPolicy(gpu, v.policy, () => model.buildGraph(B, true));
+        writeImages(model, mg, images, small);
+        mg.graph.run(mg.graph.forward, mg.graph.backward);
+        grads.push(await model.store.gradTensorFlat());
+        mg.graph.destroy();
+      }
 
       // Probe a few unmasked entries of every parameter. ReLUs make the loss piecewise smooth: a probe
       // whose one-sided slopes disagree straddles a kink, where no derivative exists, and is skipped.
@@ -86,7 +94,7 @@ for (const [kind, rgb, conditional] of CASES) {
         return nll.reduce((a, b) => a + b, 0) / B;
       };
       const f0 = loss();
-      const ana: number[] = [], num: number[] = [];
+      const ana: number[][] = variants.map(() => []), num: number[] = [];
       const h = 1e-6;
       let kinks = 0;
       for (const p of model.store.infos) {
@@ -105,12 +113,13 @@ for (const [kind, rgb, conditional] of CASES) {
             continue;
           }
           num.push((up - down) / (2 * h));
-          ana.push(grads[i]);
+          grads.forEach((g, k) => ana[k].push(g[i]));
         }
       }
-      assert.ok(kinks <= ana.length / 10, `${kinks} of ${ana.length + kinks} probes straddle a kink`);
-      assertClose(ana, num, 2e-3, `dLoss/dparams at ${ana.length} probes`);
-      mg.graph.destroy();
+      assert.ok(kinks <= num.length / 10, `${kinks} of ${num.length + kinks} probes straddle a kink`);
+      variants.forEach((v, k) =>
+        assertClose(ana[k], num, 2e-3, `dLoss/dparams at ${num.length} probes (${v.name})`)
+      );
       model.destroy();
     });
   }

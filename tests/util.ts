@@ -1,6 +1,28 @@
 /** Shared test helpers: seeded random data, error measures, finite differences, a shared GPU. */
 import { type Gpu, openGpu } from "../src/engine/device.ts";
+import type { KernelPolicy } from "../src/engine/policy.ts";
 import { Rng } from "../src/engine/rng.ts";
+
+/**
+ * Deno's WebGPU sets up every backend it was built with, OpenGL (EGL) too when Vulkan is used, on each
+ * thread that asks for an adapter. `deno test --parallel` runs test modules on threads that end while
+ * the process exits, and EGL's teardown then races with theirs: a heap crash or a call into an unloaded
+ * driver after every test passed (docs/teardown-crash.md). Where a Vulkan adapter works, the tests use
+ * Vulkan alone. DENO_WEBGPU_BACKEND, when set, is left as it is.
+ */
+export async function useVulkanWherePossible(): Promise<void> {
+  if (Deno.env.get("DENO_WEBGPU_BACKEND")) return;
+  const probe = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "Deno.exit((await navigator.gpu.requestAdapter()) ? 0 : 1)"],
+    env: { DENO_WEBGPU_BACKEND: "vulkan" },
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (probe.success && !Deno.env.get("DENO_WEBGPU_BACKEND")) Deno.env.set("DENO_WEBGPU_BACKEND", "vulkan");
+}
+
+// Before any module of this process asks for an adapter.
+await useVulkanWherePossible();
 
 let shared: Promise<Gpu> | null = null;
 
@@ -76,4 +98,32 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
+}
+
+/** The kernel variants the tests certify: each tile profile, and for LSTMs each way of running a scan. */
+export interface Variant {
+  name: string;
+  policy: Partial<KernelPolicy>;
+}
+
+export const PROFILES: Variant[] = [
+  { name: "software tiles", policy: { profile: "software" } },
+  { name: "GPU tiles", policy: { profile: "gpu" } },
+];
+
+/** The variants that matter for a model: both tile profiles, and for an LSTM model the per-step scan. */
+export function modelVariants(kind: string): Variant[] {
+  const perStep = { name: "per-step scan", policy: { scan: "per-step" as const } };
+  return kind === "pixelcnn" ? PROFILES : [...PROFILES, perStep];
+}
+
+/** Builds with the device's kernel policy changed (graphs read it when they are recorded). */
+export function withPolicy<T>(gpu: Gpu, policy: Partial<KernelPolicy>, build: () => T): T {
+  const old = gpu.policy;
+  gpu.policy = { ...old, ...policy };
+  try {
+    return build();
+  } finally {
+    gpu.policy = old;
+  }
 }

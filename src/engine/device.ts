@@ -67,7 +67,7 @@ export class Gpu {
 
   constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice) {
     this.summary = summarize(adapter, device);
-    this.policy = defaultPolicy(this.summary.fallback);
+    this.policy = defaultPolicy(this.summary.fallback, this.summary.backend);
     device.addEventListener("uncapturederror", (e) => {
       this.errors.push((e as GPUUncapturedErrorEvent).error.message);
     });

@@ -31,10 +31,14 @@ function choice<T extends string>(name: string, allowed: readonly T[], fallback:
   return v as T;
 }
 
-/** The policy for an adapter: software tiles on a software adapter, GPU tiles elsewhere, unless forced. */
-export function defaultPolicy(fallback: boolean): KernelPolicy {
+/**
+ * The policy for an adapter: software tiles on a software adapter, GPU tiles elsewhere; scans per step
+ * on the GL backend, by shape elsewhere; unless forced. Mesa's GL driver (llvmpipe) spent up to 8 minutes
+ * compiling one whole-scan kernel with the software tiles (lavapipe: seconds), so GL never gets one unasked.
+ */
+export function defaultPolicy(fallback: boolean, backend: string): KernelPolicy {
   return {
     profile: choice("PIXELRNN_PROFILE", PROFILES, fallback ? "software" : "gpu"),
-    scan: choice("PIXELRNN_SCAN", SCANS, "auto"),
+    scan: choice("PIXELRNN_SCAN", SCANS, backend === "gl" ? "per-step" : "auto"),
   };
 }

@@ -18,10 +18,12 @@ export interface TileProfile {
   threads: number;
   /** Widest workgroup in columns (on the software adapter the SIMD width: 8 lanes of AVX2). */
   maxWgx: number;
+  /** Stage operand tiles in workgroup memory (see Tiles.shared). */
+  shared: boolean;
 }
 
-export const SOFTWARE_PROFILE: TileProfile = { tm: 16, tnWide: 16, threads: 32, maxWgx: 8 };
-export const GPU_PROFILE: TileProfile = { tm: 4, tnWide: 8, threads: 128, maxWgx: 16 };
+export const SOFTWARE_PROFILE: TileProfile = { tm: 16, tnWide: 16, threads: 32, maxWgx: 8, shared: false };
+export const GPU_PROFILE: TileProfile = { tm: 4, tnWide: 8, threads: 128, maxWgx: 16, shared: true };
 
 /** The tile profile of the device's policy (by adapter class unless forced, see policy.ts). */
 export function profileFor(gpu: Gpu): TileProfile {
@@ -52,7 +54,7 @@ export function chooseTiles(profile: TileProfile, m: number, n: number, blocks =
   const rows = Math.ceil(m / tm);
   let wgy = Math.max(1, Math.min(profile.threads / wgx, pow2Floor(rows)));
   while (wgy > 1 && Math.ceil(rows / wgy) * wgy - rows > rows / 8) wgy /= 2;
-  return { tm, tn, wgx, wgy };
+  return { tm, tn, wgx, wgy, shared: profile.shared };
 }
 
 /**
@@ -78,5 +80,5 @@ export function scanTiles(
   let wgy = software ? Math.ceil(rows / 32) : Math.ceil(rows / step.tm);
   while (wgx * wgy > 256 && wgy > 1) wgy = Math.ceil(wgy / 2);
   // Rows shared evenly (28 positions in two thread rows: 14 each, not 16 and 12 with 4 idle).
-  return { tm: Math.ceil(rows / wgy), tn, wgx, wgy };
+  return { tm: Math.ceil(rows / wgy), tn, wgx, wgy, shared: step.shared };
 }

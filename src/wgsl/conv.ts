@@ -28,6 +28,7 @@ import {
   viewAligned,
   weightVectorisable,
   type WeightView,
+  WORKGROUP_BYTES,
 } from "./kernel.ts";
 
 /** What a fused epilogue sees: row variables are `m{i}` (unclamped), `b{i}`, `y{i}`, `x{i}`, `ok{i}`. */
@@ -149,8 +150,9 @@ function threadSetup(spec: ConvSpec, p: Plan, rowsPerGroup?: number): string[] {
   const H = spec.height, Wd = spec.width, M = p.M;
   const L: string[] = [];
   L.push(`  let z = wid.z;`);
-  if (rowsPerGroup) L.push(`  let r0 = wid.y * ${u(rowsPerGroup)} + lid.y * ${u(tm)};`);
-  else L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
+  // rw: the workgroup's first row.
+  L.push(`  let rw = wid.y * ${u(rowsPerGroup ?? wgy * tm)};`);
+  L.push(`  let r0 = rw + lid.y * ${u(tm)};`);
   // Column slot j of a thread is c0 + j * wgx: neighbouring invocations (SIMD lanes on a CPU, a warp on
   // a GPU) read neighbouring vec4s of W.
   L.push(`  let c0 = wid.x * ${u(wgx * p.V)} + lid.x;`);
@@ -173,10 +175,10 @@ function threadSetup(spec: ConvSpec, p: Plan, rowsPerGroup?: number): string[] {
 }
 
 /** The accumulators, the reduction over taps and channels, and the store (a block of its own). */
-function gemmBody(spec: ConvSpec, p: Plan, id = ""): { decls: string[]; lines: string[] } {
+function gemmBody(spec: ConvSpec, p: Plan, id = ""): { decls: string[]; lines: string[]; shared: number } {
   const { tm, tn, wgx } = spec.tiles;
   const blocks = spec.blocks ?? [0];
-  const loop = tapLoop(spec, p, id);
+  const loop = spec.tiles.shared ? sharedTapLoop(spec, p, id) : { ...tapLoop(spec, p, id), shared: 0 };
   const L: string[] = [`  {`];
   const zero = p.vecN ? "vec4f()" : "0.0";
   for (let k = 0; k < blocks.length; k++) {
@@ -194,7 +196,13 @@ function gemmBody(spec: ConvSpec, p: Plan, id = ""): { decls: string[]; lines: s
   };
   L.push(spec.epilogue ? spec.epilogue.code(ctx) : defaultStore(spec, ctx));
   L.push(`  }`);
-  return { decls: spec.taps.length > 0 ? loop.decls : [], lines: L };
+  const taps = spec.taps.length > 0;
+  return { decls: taps ? loop.decls : [], lines: L, shared: taps ? loop.shared : 0 };
+}
+
+/** The workgroup-memory tiles shared by every body of a kernel: AS (inputs) then BS (weights). */
+function sharedDecl(floats: number): string[] {
+  return floats ? [`var<workgroup> SH: array<f32, ${floats}>;`] : [];
 }
 
 /** Generates the forward implicit-GEMM kernel. */
@@ -205,7 +213,7 @@ export function convForward(spec: ConvSpec): Kernel {
   p.bindings.forEach((b, i) => L.push(decl(i, b)));
   if (p.usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${p.bindings.length}) var<uniform> step: Step;`);
   const body = gemmBody(spec, p);
-  L.push(...body.decls);
+  L.push(...body.decls, ...sharedDecl(body.shared));
   L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
   L.push(...threadSetup(spec, p));
@@ -255,6 +263,7 @@ export function scanKernel(label: string, phases: ScanPhase[]): Kernel {
   L.push(STEP_UNIFORM);
   const bodies = phases.map((ph, i) => gemmBody(ph.spec, plans[i], `_${i}`));
   for (const b of bodies) L.push(...b.decls);
+  L.push(...sharedDecl(Math.max(...bodies.map((b) => b.shared))));
   L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
   L.push(...threadSetup(first, plans[0], rows));
@@ -321,6 +330,112 @@ function tapLoop(spec: ConvSpec, d: Derived, id: string): { decls: string[]; bod
   L.push(...tapBody(spec, d, { dy: "tap.x", dx: "tap.y", w: "tap.z" }, { y: true, x: true }, 0));
   L.push(`  }`);
   return { decls: [`const TAPS${id} = array<vec3i, ${spec.taps.length}>(${list});`], body: L };
+}
+
+/**
+ * The reduction with workgroup-memory tiles (Tiles.shared, a GPU's form). Per tap and chunk of KC input
+ * channels, the workgroup's threads together load its R = wgy * tm input rows (the tap applied, zero
+ * outside the map) and the chunk's weight rows for all its columns into SH, inputs first, then weights;
+ * after a barrier each thread multiplies its rows by its columns from there, and a second barrier
+ * guards SH before the next chunk. Returns the floats of SH it needs.
+ */
+function sharedTapLoop(
+  spec: ConvSpec,
+  d: Plan,
+  id: string,
+): { decls: string[]; body: string[]; shared: number } {
+  const { tm, wgx, wgy } = spec.tiles;
+  const blocks = spec.blocks ?? [0];
+  const H = spec.height, Wd = spec.width, CIN = spec.cin, M = d.M;
+  const R = wgy * tm, NW = wgx * d.V, dN = d.dN, threads = wgx * wgy;
+  const COLS = blocks.length * NW * dN;
+  const QA = d.vecA ? 4 : 1, dW = d.vecW ? 4 : 1;
+  let KC = Math.min(32, Math.ceil(CIN / QA) * QA);
+  // Halved while too big, staying a multiple of QA (a chunk row is read as whole vec4s).
+  // Halved while too big, staying a multiple of QA (a chunk row is read as whole vec4s).
+  while (KC > QA && (R + COLS) * KC * 4 > WORKGROUP_BYTES) KC = Math.max(QA, Math.floor(KC / 2 / QA) * QA);
+  if ((R + COLS) * KC * 4 > WORKGROUP_BYTES) {
+    throw new Error(`${spec.label}: ${R} rows and ${COLS} columns do not fit workgroup memory`);
+  }
+  const B0 = R * KC;
+  const inp = spec.input, w = spec.weight;
+  const zeroA = d.vecA ? "vec4f()" : "0.0", zeroN = dN === 4 ? "vec4f()" : "0.0";
+  const taps = spec.taps.map((t) => `vec3i(${t.dy + OFF}, ${t.dx + OFF}, ${t.w})`).join(", ");
+  const decls = [
+    `const TAPS${id} = array<vec3i, ${spec.taps.length}>(${taps});`,
+    `const BLK${id} = array<u32, ${blocks.length}>(${blocks.map((b) => u(b)).join(", ")});`,
+  ];
+  const L: string[] = [];
+  L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
+  L.push(`  let wbase = ${offsetExpr(w.offset)} + z * ${u(w.sZ ?? 0)};`);
+  L.push(`  let li = lid.y * ${u(wgx)} + lid.x;`);
+  L.push(`  for (var t = 0u; t < ${u(spec.taps.length)}; t++) {`);
+  L.push(`    let tap = vec3u(TAPS${id}[t]);`);
+  L.push(`    for (var k0 = 0u; k0 < ${u(CIN)}; k0 += ${u(KC)}) {`);
+  // Inputs: element e is row r, channels k .. k + QA - 1 of the chunk.
+  L.push(`      for (var e = li; e < ${u((R * KC) / QA)}; e += ${u(threads)}) {`);
+  L.push(`        let r = e / ${u(KC / QA)}; let k = (e % ${u(KC / QA)}) * ${u(QA)};`);
+  L.push(`        let m = rw + r; let mm = min(m, ${u(M - 1)});`);
+  L.push(`        let yy = (mm / ${u(Wd)}) % ${u(H)} + tap.x; let xx = mm % ${u(Wd)} + tap.y;`);
+  L.push(
+    `        let ok = m < ${u(M)} && yy >= ${u(OFF)} && yy < ${u(OFF + H)} && xx >= ${u(OFF)} && ` +
+      `xx < ${u(OFF + Wd)} && k0 + k < ${u(CIN)};`,
+  );
+  L.push(
+    `        let a = (xbase + (mm / ${u(H * Wd)}) * ${u(inp.sB)} + (yy - ${u(OFF)}) * ${u(inp.sY)} + ` +
+      `(xx - ${u(OFF)}) * ${u(inp.sX)} + k0 + k) / ${u(QA)};`,
+  );
+  const raw = `select(${zeroA}, ${d.input}[select(0u, a, ok)], ok)`;
+  L.push(`        let v = ${spec.preRelu ? `max(${raw}, ${zeroA})` : raw};`);
+  if (QA === 4) { for (let q = 0; q < 4; q++) L.push(`        SH[r * ${u(KC)} + k + ${u(q)}] = v[${q}];`); }
+  else L.push(`        SH[r * ${u(KC)} + k] = v;`);
+  L.push(`      }`);
+  // Weights: element e is chunk row k, block bk, column slot s of the workgroup.
+  L.push(`      for (var e = li; e < ${u(KC * blocks.length * NW)}; e += ${u(threads)}) {`);
+  L.push(`        let k = e / ${u(blocks.length * NW)}; let bk = (e / ${u(NW)}) % ${u(blocks.length)};`);
+  L.push(`        let s = e % ${u(NW)}; let cv = min(wid.x * ${u(NW)} + s, ${u(d.NV - 1)});`);
+  L.push(
+    `        let row = (wbase + tap.z * ${u(w.sTap)}) / ${u(dW)} + min(k0 + k, ${u(CIN - 1)}) * ${
+      u(w.ld / dW)
+    };`,
+  );
+  const wv = sharedWeight(d, w, `BLK${id}[bk]`);
+  L.push(`        let v = select(${zeroN}, ${wv}, k0 + k < ${u(CIN)});`);
+  const at = `${u(B0)} + k * ${u(COLS)} + bk * ${u(NW * dN)} + s * ${u(dN)}`;
+  if (dN === 4) { for (let q = 0; q < 4; q++) L.push(`        SH[${at} + ${u(q)}] = v[${q}];`); }
+  else L.push(`        SH[${at}] = v;`);
+  L.push(`      }`);
+  L.push(`      workgroupBarrier();`);
+  L.push(`      for (var k = 0u; k < min(${u(KC)}, ${u(CIN)} - k0); k++) {`);
+  for (let i = 0; i < tm; i++) {
+    L.push(`        let xa${i} = SH[(lid.y * ${u(tm)} + ${u(i)}) * ${u(KC)} + k];`);
+  }
+  for (let bk = 0; bk < blocks.length; bk++) {
+    for (let j = 0; j < d.V; j++) {
+      const at = `${u(B0)} + k * ${u(COLS)} + ${u(bk * NW * dN)} + (lid.x + ${u(j * wgx)}) * ${u(dN)}`;
+      const v = dN === 4
+        ? `vec4f(${[0, 1, 2, 3].map((q) => `SH[${at} + ${u(q)}]`).join(", ")})`
+        : `SH[${at}]`;
+      L.push(`        let wv${bk}_${j} = ${v};`);
+      for (let i = 0; i < tm; i++) {
+        const a = dN === 4 ? `vec4f(xa${i})` : `xa${i}`;
+        L.push(`        a${bk}_${i}_${j} = fma(${a}, wv${bk}_${j}, a${bk}_${i}_${j});`);
+      }
+    }
+  }
+  L.push(`      }`);
+  L.push(`      workgroupBarrier();`);
+  L.push(`    }`);
+  L.push(`  }`);
+  return { decls, body: L, shared: (R + COLS) * KC };
+}
+
+/** A weight value of column slot `cv` of block `block` (a WGSL u32) in row `row`, for the shared tiles. */
+function sharedWeight(d: Plan, w: WeightView, block: string): string {
+  if (d.vecW) return `W[row + ${block} / 4u + cv]`;
+  const s = u(w.sCol ?? 1);
+  const at = (q: number) => `W[row + (${block} + cv${d.vecN ? " * 4u" : ""} + ${u(q)}) * ${s}]`;
+  return d.vecN ? `vec4f(${[0, 1, 2, 3].map(at).join(", ")})` : at(0);
 }
 
 /** Taps unrolled at most (more taps run in a loop). */

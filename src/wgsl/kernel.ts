@@ -23,7 +23,17 @@ export interface Tiles {
   tn: number;
   wgx: number;
   wgy: number;
+  /**
+   * Stage the input and weight tiles of the workgroup in workgroup memory, a chunk of input channels
+   * at a time (a GPU's form: every input row is then read once per workgroup instead of once per
+   * thread column, every weight once instead of once per thread row). Absent: each thread reads its own
+   * operands from storage (the software adapter's form).
+   */
+  shared?: boolean;
 }
+
+/** Workgroup memory every WebGPU adapter offers (the default maxComputeWorkgroupStorageSize). */
+export const WORKGROUP_BYTES = 16384;
 
 /** A strided NHWC view: element (b, y, x, c) lives at offset + z*sZ + b*sB + y*sY + x*sX + c. */
 export interface MapView {
