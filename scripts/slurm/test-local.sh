@@ -4,7 +4,8 @@
 #  1. submit.sh mnist --tier smoke; once the merge job has run, the merged Table 4 must hold every row with
 #     none missing (the merge job's --check passed too, or it would not have completed).
 #  2. The same again, with one array task killed mid-way (scancel --signal=KILL) and requeued (scontrol
-#     requeue): the merged NLL column, and every row's checkpoint, must equal run 1's byte for byte.
+#     requeue): the merged NLL column, and every row's checkpoint, must equal run 1's byte for byte (the
+#     training state: every tensor, and every metadata entry but wall_s, the wall-clock seconds).
 # Stops the daemons it started, by process id, however it ends, and says how long it took.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -90,7 +91,9 @@ sed 's/^/  /' "$log"
 grep -q "task $task of job $array (run 2)" "$log" || fail "task ${array}_$task did not run again"
 diff "$work/1/nll.txt" "$work/2/nll.txt" || fail "the NLL column of run 2 differs from run 1's"
 for ckpt in "$work"/1/runs/*.safetensors; do
-  cmp "$ckpt" "$work/2/runs/${ckpt##*/}" || fail "checkpoint ${ckpt##*/} differs between the runs"
+  "${deno[@]}" run -A "$here/same-state.ts" "$ckpt" "$work/2/runs/${ckpt##*/}" ||
+    fail "checkpoint ${ckpt##*/} differs between the runs"
 done
-echo "run 2 equals run 1: the NLL column, and the checkpoints of all ${#rows[@]} rows, byte for byte"
+echo "run 2 equals run 1: the NLL column, and the training state in the checkpoints of all ${#rows[@]} rows," \
+  "byte for byte (every tensor and every metadata entry but the wall-clock seconds)"
 echo "slurm test: passed in $((SECONDS / 60))m$((SECONDS % 60))s"
