@@ -1,96 +1,66 @@
 /**
- * Generation, strictly sequential (pixel by pixel in raster order, R then G then B within a pixel):
- * for each sub-pixel the forward pass is re-run on the images generated so far and the sub-pixel is
- * drawn from its conditional and written into both the target image and the network input. Everything
- * is recorded once and submitted a row at a time; nothing is read back until the end.
+ * Generation, strictly in order (pixel by pixel in raster order, R then G then B within a pixel), each
+ * sub-pixel drawn from its conditional and written into both the target image and the network input.
+ * Everything is recorded once and submitted a row at a time; nothing is read back until the end.
  *
- * This is the simple, exact sampler: one full forward pass per sub-pixel. An incremental sampler that
- * reuses the rows already computed is left open (the scan and conv layers keep their states
- * addressable for it).
+ * Two samplers draw the same images from the same random numbers:
+ * - {@link IncrementalSampler} (incremental_sampler.ts, the default) keeps every layer resident and
+ *   computes, per sub-pixel, only what that sub-pixel completes;
+ * - {@link Sampler}, the reference, re-runs the whole forward pass for every sub-pixel.
  */
 import { Graph } from "../engine/graph.ts";
-import { recordSampleBernoulli, recordSampleCategorical, SampleRng } from "../engine/ops/sample.ts";
-import { GpuError } from "../engine/device.ts";
+import { IncrementalSampler } from "./incremental_sampler.ts";
 import type { ModelGraph, PixelModel } from "./model.ts";
+import {
+  type Draws,
+  type ImageSampler,
+  recordDraws,
+  type SampleOptions,
+  startImages,
+  submitRows,
+} from "./sampling.ts";
 
-export interface SampleOptions {
-  /** Random key: the same (seed, stream) gives the same images. */
-  seed: number;
-  stream?: number;
-  /** Known images (u8, NHWC, one per sample): rows [0, keepRows) are kept, the rest generated. */
-  prefix?: Uint8Array;
-  keepRows?: number;
-  /** Small images (u8) for a Multi-Scale conditional model, one per sample. */
-  small?: Uint8Array;
-  /** Called after each generated row has been submitted. */
-  onRow?: (row: number) => void;
+export type { ImageSampler, SampleOptions } from "./sampling.ts";
+
+/** The incremental sampler, or with `sequential` the reference one. */
+export function createSampler(model: PixelModel, batch: number, sequential = false): ImageSampler {
+  return sequential ? new Sampler(model, batch) : new IncrementalSampler(model, batch);
 }
 
-export class Sampler {
+/** The reference sampler: one full forward pass per sub-pixel. */
+export class Sampler implements ImageSampler {
   readonly mg: ModelGraph;
-  private readonly sg: Graph;
-  private readonly rng: SampleRng;
+  private readonly draws: Draws;
 
   constructor(readonly model: PixelModel, batch: number) {
-    const c = model.config;
     this.mg = model.buildGraph(batch, false, "sample");
-    this.sg = new Graph(model.gpu, "sampler");
-    this.rng = new SampleRng(this.sg, c.height * c.width * c.channels);
-    const { scale, shift } = model.scaling;
-    const record = c.output === "binary" ? recordSampleBernoulli : recordSampleCategorical;
-    for (let y = 0; y < c.height; y++) {
-      for (let x = 0; x < c.width; x++) {
-        for (let ch = 0; ch < c.channels; ch++) {
-          record(this.sg, this.mg.logits, y, x, ch, this.mg.targets, this.mg.input, {
-            rng: this.rng,
-            inputScale: scale,
-            inputShift: shift,
-          });
-        }
-      }
-    }
+    this.draws = recordDraws(model, this.mg.logits, this.mg, "sampler");
   }
 
   get batch(): number {
     return this.mg.batch;
   }
 
-  /** Generates `batch` images (u8 values, NHWC). */
+  /** The last forward pass's logits: by causality, each sub-pixel's as it was drawn from. */
+  async readLogits(): Promise<Float32Array> {
+    return await this.mg.logits.read();
+  }
+
   async sample(o: SampleOptions): Promise<Uint8Array> {
-    const c = this.model.config, B = this.mg.batch;
-    const per = c.height * c.width * c.channels;
-    const keep = o.keepRows ?? 0;
-    if (keep && !o.prefix) throw new GpuError("keepRows needs prefix images");
-    if (o.prefix && o.prefix.length !== B * per) {
-      throw new GpuError(`prefix of ${o.prefix.length} values for ${B} images`);
-    }
-    const start = o.prefix ? o.prefix : new Uint8Array(B * per);
-    const { scale, shift } = this.model.scaling;
-    this.mg.targets.write(Uint32Array.from(start));
-    this.mg.input.write(Float32Array.from(start, (v) => v * scale + shift));
-    if (this.mg.condition) {
-      if (!o.small) throw new GpuError("a conditional model samples given small images");
-      this.mg.condition.write(Float32Array.from(o.small, (v) => v * scale + shift));
-    }
-    this.rng.setKey(o.seed, o.stream ?? 0);
-    const d = this.model.gpu.device;
+    const c = this.model.config;
+    const keep = startImages(this.model, this.batch, this.mg, o);
+    this.draws.rng.setKey(o.seed, o.stream ?? 0);
     const rowSubpixels = c.width * c.channels;
-    for (let y = keep; y < c.height; y++) {
-      const enc = d.createCommandEncoder({ label: `sample row ${y}` });
-      const pass = enc.beginComputePass({ label: `sample row ${y}` });
+    await submitRows(this.model.gpu, keep, c.height, (pass, y) => {
       for (let s = y * rowSubpixels; s < (y + 1) * rowSubpixels; s++) {
-        Graph.encode(pass, this.mg.graph.forward, [this.sg.forward[s]]);
+        Graph.encode(pass, this.mg.graph.forward, [this.draws.graph.forward[s]]);
       }
-      pass.end();
-      d.queue.submit([enc.finish()]);
-      o.onRow?.(y);
-    }
-    const out = await this.mg.targets.readU32();
-    return Uint8Array.from(out);
+    }, o.onRow);
+    return Uint8Array.from(await this.mg.targets.readU32());
   }
 
   destroy(): void {
-    this.sg.destroy();
+    this.draws.graph.destroy();
     this.mg.graph.destroy();
   }
 }
