@@ -28,7 +28,7 @@ export { declareParams, paramCounts, PixelModel } from "./src/models/model.ts";
 /** Per-layer parameter counts and the tensors of one batch graph. */
 export type { LayerCount, ModelGraph } from "./src/models/model.ts";
 /** Model configuration (paper options plus the choices the paper leaves open). */
-export { resolveModelConfig } from "./src/models/config.ts";
+export { ConfigError, resolveModelConfig } from "./src/models/config.ts";
 /** The fields of a model configuration. */
 export type { Conditioning, ModelConfig, ModelKind } from "./src/models/config.ts";
 /** A preset for every model of the paper, with its batch size. */
@@ -83,7 +83,13 @@ export { reproTable } from "./src/harness/repro.ts";
 /** Options and outcome of a table reproduction. */
 export type { ReproOptions, ReproResult } from "./src/harness/repro.ts";
 /** The results CSV format (results/*.csv). */
-export { formatResultsCsv, mergeResults, parseResultsCsv, RESULT_COLUMNS } from "./src/harness/csv.ts";
+export {
+  formatResultsCsv,
+  mergeResults,
+  parseResultsCsv,
+  RESULT_COLUMNS,
+  ResultsError,
+} from "./src/harness/csv.ts";
 /** One row of a results CSV. */
 export type { ResultRow } from "./src/harness/csv.ts";
 /** PNG figures: sample grids, completions, softmax histograms. */

@@ -1,6 +1,6 @@
 /**
- * The results CSV (`results/*.csv`): one row per (paper table, table row, tier), with the paper's value,
- * ours, and how ours was made. The column order is fixed so files from different runs can be diffed and
+ * The results CSV (`results/*.csv`): one row per (paper table, table row, tier, metric), with the paper's
+ * value, ours, and how ours was made. The column order is fixed so files from different runs can be diffed and
  * merged. Quoting is RFC 4180, done by csv-stringify / csv-parse.
  */
 import { parse } from "csv-parse/sync";
@@ -42,7 +42,7 @@ export type ResultTier = "smoke" | "quick" | "paper";
 
 /** One results row. Empty cells read back as null. */
 export interface ResultRow {
-  /** Paper table id, e.g. "table4". */
+  /** Paper table id, e.g. "mnist" (Table 4); see src/harness/tables/. */
   table: string;
   /** The table row, e.g. "Diagonal BiLSTM (1 layer, h = 32)". */
   row: string;
@@ -50,7 +50,7 @@ export interface ResultRow {
   dataset: string;
   dataset_fingerprint: string;
   tier: ResultTier;
-  /** What is measured, e.g. "nll". */
+  /** What is measured: "nll-test", "nll-valid" or "nll-train". */
   metric: string;
   /** Unit of paper/ours/tolerance, e.g. "nats" or "bits/dim". */
   unit: string;

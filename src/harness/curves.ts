@@ -7,7 +7,8 @@
  * written, and a resumed run first cuts the file back to the checkpoint's step, so no step is missing
  * or written twice.
  */
-import { writeFileAtomic } from "./atomic.ts";
+import { oneLineReason, WriteError, writeFileAtomic } from "./atomic.ts";
+import { withFileLock } from "./lock.ts";
 
 export const CURVE_COLUMNS = ["step", "images_seen", "wall_s", "train_loss", "lr", "valid_nll"] as const;
 export const TABLE_CURVE_COLUMNS = ["row", ...CURVE_COLUMNS] as const;
@@ -80,7 +81,11 @@ export class CurveLog {
   }
 
   async append(p: CurvePoint): Promise<void> {
-    await Deno.writeTextFile(this.path, `${formatPoint(p)}\n`, { append: true });
+    try {
+      await Deno.writeTextFile(this.path, `${formatPoint(p)}\n`, { append: true });
+    } catch (e) {
+      throw new WriteError(`${this.path}: cannot write (${oneLineReason(e)})`);
+    }
   }
 }
 
@@ -96,11 +101,20 @@ async function readOrNull(path: string): Promise<string | null> {
 /**
  * Puts the curve of row `row` into the table's collection at `path` (header `row,step,...`), replacing
  * that row's earlier lines and keeping the other rows; rows come in the order of `order` (the table's).
+ * Concurrent `repro --rows` runs collect into one file, so the update holds the file's lock.
  */
 export async function collectCurve(path: string, row: string, curve: string, order: string[]): Promise<void> {
   const text = await readOrNull(curve);
   if (text === null) throw new CurveError(`${curve}: no curve to collect for row ${row}`);
   const lines = text.split("\n").slice(1).filter((l) => stepOf(l) !== null);
+  await withFileLock(path, () => replaceRow(path, row, lines, order));
+}
+
+/**
+ * The lines of a table's curve file by row id (empty when there is no file yet); a file that is not a
+ * table curve file is a CurveError.
+ */
+export async function readTableCurves(path: string): Promise<Map<string, string[]>> {
   const byRow = new Map<string, string[]>();
   const old = await readOrNull(path);
   if (old !== null) {
@@ -113,6 +127,12 @@ export async function collectCurve(path: string, row: string, curve: string, ord
       byRow.set(id, [...byRow.get(id) ?? [], l]);
     }
   }
+  return byRow;
+}
+
+/** Reads the table's collection, replaces the lines of `row` with `lines` and writes it back. */
+async function replaceRow(path: string, row: string, lines: string[], order: string[]): Promise<void> {
+  const byRow = await readTableCurves(path);
   byRow.set(row, lines.map((l) => `${row},${l}`));
   const rank = (id: string) => order.includes(id) ? order.indexOf(id) : order.length;
   const rows = [...byRow.keys()].sort((a, b) => rank(a) - rank(b));

@@ -1,5 +1,5 @@
 /**
- * The figures a reproduction should produce (spec §12), written as PNG next to the results CSV:
+ * The paper's figures, written as PNG next to the results CSV:
  * sample grids (Fig. 7), completions of occluded test images laid out occluded | completions |
  * original (Fig. 1), and 256-way softmax histograms of chosen conditionals (Fig. 6, RGB data only).
  */

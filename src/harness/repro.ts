@@ -6,6 +6,8 @@
  * curve is collected into the table's curve file.
  */
 import { adapterLine, type Gpu } from "../engine/device.ts";
+import { CheckpointError } from "../engine/safetensors.ts";
+import { configDifferences } from "../models/checkpoint.ts";
 import { PixelModel } from "../models/model.ts";
 import type { ResultRow, ResultStatus } from "./csv.ts";
 import { evaluate, SetEvaluator } from "./evaluate.ts";
@@ -13,7 +15,9 @@ import type { PaperTable, TableRow, Tier, TierRun } from "./tables/mod.ts";
 import { recipeSchedule } from "./tables/recipes.ts";
 import { type DataOptions, loadTableData, type TableData } from "./table_data.ts";
 import { train } from "./train.ts";
-import { loadCheckpoint } from "./checkpoint.ts";
+import { loadCheckpoint, type LoadedCheckpoint } from "./checkpoint.ts";
+import { checkFits } from "./fit.ts";
+import { duration, projectRow, type RowProjection, rowWork } from "./estimate.ts";
 import { collectCurve, curvePath } from "./curves.ts";
 import type { ImageSet } from "./datasets/types.ts";
 import { selectBest, selectionData } from "./validation.ts";
@@ -37,8 +41,20 @@ export interface ReproOptions extends DataOptions {
   resume?: boolean;
   /** Polled between steps; true stops the current row with a checkpoint and ends the run. */
   shouldStop?: () => boolean;
+  /** Stop each row at this step with a checkpoint, as `shouldStop` does (continue with `resume`). */
+  untilStep?: number;
+  /** Also checkpoint every this many seconds of wall clock (besides the tier's step interval). */
+  checkpointSeconds?: number;
+  /**
+   * When given, each runnable row is timed and its training and evaluation projected (see estimate.ts)
+   * before any row trains: the projections are handed to it, which may throw to refuse the run, and
+   * each row's is logged again as the row starts.
+   */
+  project?: (projections: RowProjection[]) => void;
   progress?: boolean;
   log?: (line: string) => void;
+  /** Called with each results row as soon as it is known (so a caller can keep them if a later row fails). */
+  onResult?: (row: ResultRow) => void;
   /** Called with each trained row's model and data, before it is freed (figures). */
   afterRow?: (row: TableRow, run: TierRun, model: PixelModel, data: TableData) => Promise<void>;
 }
@@ -78,8 +94,54 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Where a row's checkpoint goes (and its curve and best model, next to it). */
+export function checkpointPath(dir: string, table: PaperTable, row: TableRow, tier: Tier): string {
+  return `${dir}/${table.id}-${row.id}-${tier}.safetensors`;
+}
+
+/**
+ * The checkpoints `--resume` continues from, read before any row trains: each must be of its row's
+ * model and fit the training images, else the run stops at once naming the file.
+ */
+async function resumable(
+  o: ReproOptions,
+  rows: TableRow[],
+  train: ImageSet,
+): Promise<Map<string, LoadedCheckpoint>> {
+  const found = new Map<string, LoadedCheckpoint>();
+  if (!o.resume || !o.checkpointDir) return found;
+  for (const row of rows) {
+    const path = checkpointPath(o.checkpointDir, o.table, row, o.tier);
+    if (!await exists(path)) continue;
+    const c = await loadCheckpoint(path);
+    checkFits(path, c.model.config, train);
+    const diff = configDifferences(row.tiers![o.tier].model, c.model.config);
+    if (diff.length) {
+      throw new CheckpointError(`${path}: not a checkpoint of ${o.table.id} / ${row.id}: ${diff.join("; ")}`);
+    }
+    found.set(row.id, c);
+  }
+  return found;
+}
+
+/** A split read: its name, size and whether it is less than the official split. */
+function describeSplit(s: ImageSet): string {
+  return `${s.split}, ${s.count} images${s.subset ? " (subset)" : ""}`;
+}
+
 function describeSet(s: ImageSet): string {
-  return `${s.name} ${s.split}${s.subset ? ` (subset: ${s.count} images)` : ""} [${s.variant}]`;
+  return `${s.name} ${describeSplit(s)} [${s.variant}]`;
+}
+
+/**
+ * The `dataset` column: the dataset and its variant, then the split trained on and the split evaluated,
+ * each with its size and whether it is a subset, e.g.
+ * "cifar10 [cifar10-binary]; train: train, 3500 images (subset); eval: test, 10000 images".
+ */
+export function describeData(train: ImageSet, evaluated: ImageSet): string {
+  return `${train.name} [${train.variant}]; train: ${describeSplit(train)}; eval: ${
+    describeSplit(evaluated)
+  }`;
 }
 
 /** The model of a tier's run in a few words, e.g. "row-lstm 7x16" (the `model` column). */
@@ -163,11 +225,36 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
       `${table.id}: the ${tier} tier keeps each row's best checkpoint; give a checkpoint directory`,
     );
   }
+  const resumes = data ? await resumable(o, runnable, selection?.train ?? data.train) : new Map();
+  const projections = new Map<string, RowProjection>();
+  if (o.project && data) {
+    const sizes = {
+      train: (selection?.train ?? data.train).count,
+      valid: selection?.valid.count,
+      eval: data.eval.count,
+    };
+    for (const row of runnable) {
+      const work = rowWork(
+        table,
+        row,
+        tier,
+        sizes,
+        o.steps ?? row.tiers![tier].steps,
+        resumes.get(row.id)?.state.step,
+      );
+      projections.set(row.id, await projectRow(gpu, row, tier, work));
+    }
+    o.project([...projections.values()]);
+  }
   const out: ResultRow[] = [];
+  const emit = (r: ResultRow) => {
+    out.push(r);
+    o.onResult?.(r);
+  };
   let failed = false, interrupted = false;
   for (const row of selected) {
     if (!row.tiers) {
-      out.push(referenceRow(table, row, tier, adapter, commit));
+      emit(referenceRow(table, row, tier, adapter, commit));
       continue;
     }
     if (interrupted) break;
@@ -179,6 +266,14 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
         describeSet(trainSet)
       }${selection ? `, selected on ${describeSet(selection.valid)}` : ""}`,
     );
+    const projected = projections.get(row.id);
+    if (projected) {
+      log(
+        `  projected on this adapter: training ${duration(projected.trainSeconds)}, evaluation ${
+          duration(projected.evalSeconds)
+        }`,
+      );
+    }
     const model = PixelModel.create(gpu, run.model, o.seed);
     const validator = selection
       ? new SetEvaluator(model, selection.valid, {
@@ -189,11 +284,15 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
       : null;
     const validate = validator ? async () => (await validator.run()).value : undefined;
     try {
-      const ckpt = o.checkpointDir
-        ? `${o.checkpointDir}/${table.id}-${row.id}-${tier}.safetensors`
-        : undefined;
-      const resume = ckpt && o.resume && await exists(ckpt) ? await loadCheckpoint(ckpt) : undefined;
+      const ckpt = o.checkpointDir ? checkpointPath(o.checkpointDir, table, row, tier) : undefined;
+      const resume = resumes.get(row.id);
       if (resume) log(`  resuming from ${ckpt} at step ${resume.state.step}`);
+      // train() polls shouldStop once after every step: counting the calls counts the steps.
+      let at = resume?.state.step ?? 0;
+      const until = o.untilStep;
+      const shouldStop = until === undefined
+        ? o.shouldStop
+        : () => ++at >= until || (o.shouldStop?.() ?? false);
       const t = await train({
         model,
         set: trainSet,
@@ -201,7 +300,9 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
         optimizer: run.optimizer,
         steps,
         dataSeed: o.seed,
-        checkpoint: ckpt ? { path: ckpt, every: tier === "paper" ? 1000 : steps } : undefined,
+        checkpoint: ckpt
+          ? { path: ckpt, every: tier === "paper" ? 1000 : steps, seconds: o.checkpointSeconds }
+          : undefined,
         resume,
         run: {
           table: table.id,
@@ -210,7 +311,7 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
           dataset_name: table.dataset,
           dataset: trainSet.fingerprint,
         },
-        shouldStop: o.shouldStop,
+        shouldStop,
         schedule: run.recipe ? recipeSchedule(run.recipe) : undefined,
         validate,
         curveEvery: run.curveEvery,
@@ -241,11 +342,11 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
         const status = judge(tier, run, paper, e.value);
         failed ||= status === "fail";
         log(`  ${metric}: ${e.value.toFixed(4)} ${e.unit} (paper ${paper}) -> ${status}`);
-        out.push({
+        emit({
           table: table.id,
           row: row.label,
           model: describeModel(run),
-          dataset: describeSet(set),
+          dataset: describeData(trainSet, set),
           dataset_fingerprint: `train:${trainSet.fingerprint} eval:${set.fingerprint}`,
           tier,
           metric,

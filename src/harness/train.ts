@@ -5,7 +5,7 @@
  * checkpoints of states that passed a check on the GPU, and a clean stop with a checkpoint when asked
  * (Ctrl-C in the CLI).
  */
-import { GpuError } from "../engine/device.ts";
+import { CheckpointError } from "../engine/safetensors.ts";
 import type { OptimizerConfig } from "../engine/optim.ts";
 import { configDifferences } from "../models/checkpoint.ts";
 import type { PixelModel } from "../models/model.ts";
@@ -18,10 +18,12 @@ import {
   saveModelFile,
   type TrainState,
 } from "./checkpoint.ts";
+import { WriteError } from "./atomic.ts";
 import { CurveLog, curvePath } from "./curves.ts";
 import { BatchOrder, ResidentData } from "./data.ts";
 import type { ImageSet } from "./datasets/types.ts";
 import { lossProblem, TrainingDiverged } from "./divergence.ts";
+import { checkFits } from "./fit.ts";
 import { inUnit, natsOf, unitOf } from "./metrics.ts";
 import { Progress } from "./progress.ts";
 import { CONSTANT, Schedule, type ScheduleConfig, type Validation } from "./schedule.ts";
@@ -39,8 +41,12 @@ export interface TrainOptions {
   steps: number;
   /** Seed of the batch order. */
   dataSeed: number;
-  /** Where checkpoints go; the curve and the best model are kept next to it (see curvePath, bestPath). */
-  checkpoint?: { path: string; every: number };
+  /**
+   * Where checkpoints go, every `every` steps and, with `seconds`, also once that much wall clock has
+   * passed since the last one (or the start); the curve and the best model are kept next to it (see
+   * curvePath, bestPath).
+   */
+  checkpoint?: { path: string; every: number; seconds?: number };
   /** A checkpoint read from `checkpoint.path`, to continue from. */
   resume?: LoadedCheckpoint;
   /** Facts stored in checkpoints (preset, dataset fingerprint, ...). */
@@ -103,12 +109,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const { model } = o;
   const cfg = model.config;
   const imageBytes = o.set.height * o.set.width * o.set.channels;
-  if (o.set.height !== cfg.height || o.set.width !== cfg.width || o.set.channels !== cfg.channels) {
-    throw new GpuError(
-      `${o.set.name} images are ${o.set.height}x${o.set.width}x${o.set.channels}, the model expects ` +
-        `${cfg.height}x${cfg.width}x${cfg.channels}`,
-    );
-  }
+  checkFits(o.resume ? o.checkpoint?.path ?? "the checkpoint" : `the ${cfg.kind} model`, cfg, o.set);
   const r = o.resume?.state;
   const schedule = startSchedule(o, r);
   const ck = o.checkpoint;
@@ -139,7 +140,10 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   let step = 0;
   if (o.resume) {
     const diff = configDifferences(model.config, o.resume.model.config);
-    if (diff.length) throw new GpuError(`checkpoint is for another model: ${diff.join("; ")}`);
+    if (diff.length) {
+      const path = o.checkpoint?.path ?? "the checkpoint";
+      throw new CheckpointError(`${path}: a checkpoint of another model: ${diff.join("; ")}`);
+    }
     model.store.load(model.gpu, o.resume.model.values);
     trainer.optimizer.loadState(o.resume.state.optimizerState);
     order.cursor = { ...o.resume.state.cursor };
@@ -161,6 +165,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   let checkedAt = -1;
   let lastBatch: Uint32Array | null = null;
   let lrOfStep = schedule.lr;
+  let savedAt = performance.now();
 
   const diverged = (at: number, what: string) => {
     const kept = !ck
@@ -211,6 +216,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
       curve: { ...since },
     });
     lastGood = step;
+    savedAt = performance.now();
   };
   const validate = async (): Promise<number> => {
     await check();
@@ -282,12 +288,20 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
       const finished = stopped === "early-stopped" || step >= o.steps;
       const end = finished || stopped === "interrupted";
       const lineDue = curve !== null && (evalDue || finished || step % curveEvery === 0);
-      const saveDue = ck !== undefined && (end || step % ck.every === 0);
+      const timeDue = ck?.seconds !== undefined && performance.now() - savedAt >= ck.seconds * 1000;
+      const saveDue = ck !== undefined && (end || step % ck.every === 0 || timeDue);
       if (lineDue || saveDue || end) { for (const res of await trainer.flush()) take(res); }
       // A curve line goes to disk before the checkpoint of its step (see curves.ts).
       if (lineDue) await line(valid);
       if (saveDue) await save();
     }
+  } catch (e) {
+    // A write that failed (a full disk) ends the run like divergence: saying which checkpoint is kept.
+    if (!(e instanceof WriteError)) throw e;
+    const kept = lastGood === null
+      ? "no checkpoint was written"
+      : `the checkpoint of step ${lastGood} is kept at ${ck!.path}`;
+    throw new WriteError(`${e.message}; ${kept}`);
   } finally {
     trainer.destroy();
     data.destroy();

@@ -2,7 +2,13 @@
  * Model configuration: the paper's architecture options (§3, §4, Table 1) plus the choices the paper
  * leaves open, each exposed as an option with the value used by default.
  */
-import { GpuError } from "../engine/device.ts";
+/** A model configuration that breaks a rule (unknown kind, a size that is not a positive integer, ...). */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
 
 export type ModelKind = "pixelcnn" | "row-lstm" | "diagonal-bilstm";
 
@@ -73,7 +79,7 @@ export const DEFAULTS: Omit<
 
 function positiveInt(name: string, v: unknown): void {
   if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
-    throw new GpuError(`model config: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new ConfigError(`model config: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
   }
 }
 
@@ -81,35 +87,35 @@ function positiveInt(name: string, v: unknown): void {
 export function resolveModelConfig(partial: Partial<ModelConfig> & Pick<ModelConfig, "kind">): ModelConfig {
   const cfg = { ...DEFAULTS, ...partial } as ModelConfig;
   if (!["pixelcnn", "row-lstm", "diagonal-bilstm"].includes(cfg.kind)) {
-    throw new GpuError(`model config: unknown kind ${JSON.stringify(cfg.kind)}`);
+    throw new ConfigError(`model config: unknown kind ${JSON.stringify(cfg.kind)}`);
   }
   for (const k of ["height", "width", "layers", "h", "outputMaps"] as const) positiveInt(k, cfg[k]);
   if (cfg.channels !== 1 && cfg.channels !== 3) {
-    throw new GpuError(`model config: channels must be 1 or 3, got ${cfg.channels}`);
+    throw new ConfigError(`model config: channels must be 1 or 3, got ${cfg.channels}`);
   }
   if (cfg.output !== "binary" && cfg.output !== "softmax256") {
-    throw new GpuError(
+    throw new ConfigError(
       `model config: output must be "binary" or "softmax256", got ${JSON.stringify(cfg.output)}`,
     );
   }
   if (cfg.output === "binary" && cfg.channels !== 1) {
-    throw new GpuError("model config: a binary (sigmoid) output needs single-channel images");
+    throw new ConfigError("model config: a binary (sigmoid) output needs single-channel images");
   }
   if (cfg.kind === "diagonal-bilstm" && cfg.height !== cfg.width) {
-    throw new GpuError(
+    throw new ConfigError(
       `model config: the Diagonal BiLSTM needs square images, got ${cfg.height}x${cfg.width}`,
     );
   }
-  if (!Number.isFinite(cfg.forgetBias)) throw new GpuError("model config: forgetBias must be finite");
+  if (!Number.isFinite(cfg.forgetBias)) throw new ConfigError("model config: forgetBias must be finite");
   const cond = cfg.conditioning;
   if (cond) {
     if (cfg.kind === "pixelcnn") {
-      throw new GpuError("model config: conditioning biases LSTM gates; the PixelCNN has none");
+      throw new ConfigError("model config: conditioning biases LSTM gates; the PixelCNN has none");
     }
     positiveInt("conditioning.maps", cond.maps);
     const f = cond.factor;
     if (!Number.isInteger(f) || f < 2 || (f & (f - 1)) !== 0 || cfg.height % f || cfg.width % f) {
-      throw new GpuError(
+      throw new ConfigError(
         `model config: conditioning.factor ${f} must be a power of two >= 2 dividing the image size`,
       );
     }

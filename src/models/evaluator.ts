@@ -6,7 +6,7 @@ import { Graph } from "../engine/graph.ts";
 import { ReadbackRing } from "../engine/runner.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { ModelGraph, PixelModel } from "./model.ts";
-import { BatchFeeder } from "./trainer.ts";
+import { BatchFeeder } from "./batch_feeder.ts";
 
 export class Evaluator {
   readonly mg: ModelGraph;

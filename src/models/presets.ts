@@ -1,5 +1,5 @@
 /**
- * A preset for every model of the paper (spec §9), with the batch size of §5.2. Where the paper gives
+ * A preset for every model of the paper (Tables 2-6), with the batch size of §5.2. Where the paper gives
  * no size ([NS]), the choice is stated in `note`.
  */
 import { type ModelConfig, resolveModelConfig } from "./config.ts";

@@ -1,6 +1,7 @@
 /** `deno task eval`: the NLL of a trained model over a whole split, with exact denominators. */
 import { loadModelFile } from "../checkpoint.ts";
 import { evaluate } from "../evaluate.ts";
+import { checkFits } from "../fit.ts";
 import { largestBatch } from "../../models/model.ts";
 import { loadSplit, subsampledSet } from "../table_data.ts";
 import type { DatasetId } from "../tables/types.ts";
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
     );
     set = subsampledSet(set, 2);
   }
+  checkFits(a.checkpoint, model.config, set);
   const small = f ? subsampledSet(set, f).pixels : undefined;
   const limit = gpu.limits.maxStorageBufferBindingSize;
   const batch = a.batch ? positiveInt("batch", a.batch) : largestBatch(model.config, limit, 16);

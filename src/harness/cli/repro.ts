@@ -2,22 +2,35 @@
  * `deno task repro <table>`: reproduce one of the paper's tables into results/<table>.csv (and PNG
  * figures next to it), print paper vs ours side by side, and exit non-zero when a compared row fails.
  */
-import {
-  formatResultsCsv,
-  mergeResults,
-  parseResultsCsv,
-  readResultsFile,
-  type ResultRow,
-  ResultsError,
-  rowKey,
-} from "../csv.ts";
+import { adapterLine, type Gpu } from "../../engine/device.ts";
+import { formatResultsCsv, readResultsFile, type ResultRow } from "../csv.ts";
 import { writeFileAtomic } from "../atomic.ts";
+import { readTableCurves } from "../curves.ts";
 import { writeFigures } from "../paper_figures.ts";
 import { writeReport } from "../report/build.ts";
 import { runnableRows, wholeTable } from "../merge.ts";
-import { gitCommit, judge, reproTable } from "../repro.ts";
+import {
+  plannedSizes,
+  projectionTable,
+  projectRow,
+  refusal,
+  type RowProjection,
+  rowWork,
+} from "../estimate.ts";
+import { probeOutputs } from "../probe.ts";
+import { checkpointPath, gitCommit, judge, reproTable } from "../repro.ts";
+import { keepAside, readResultsOrNone, updateResultsFile } from "../results_update.ts";
 import { type PaperTable, tableById, TABLES, type Tier } from "../tables/mod.ts";
-import { device, parseCli, positiveInt, runMain, stopOnCtrlC, textTable, UsageError } from "./common.ts";
+import {
+  decimal,
+  device,
+  parseCli,
+  positiveInt,
+  runMain,
+  StopSignal,
+  textTable,
+  UsageError,
+} from "./common.ts";
 
 const HELP = `usage: deno task repro <table> [options]
 
@@ -46,6 +59,13 @@ options:
   --steps N         training steps per row instead of the tier's
   --checkpoints DIR where each row's checkpoint goes (default runs/)
   --resume          continue rows from their checkpoints
+  --checkpoint-minutes M
+                    also write each row's checkpoint every M minutes of wall clock
+  --until-step N    stop each row at step N with a checkpoint, as Ctrl-C does (continue with --resume)
+  --estimate        time a few training steps and evaluation batches of each row on this adapter and
+                    print the projected wall time of the tier's training and evaluation; trains
+                    nothing else and writes nothing
+  --yes             start a paper-tier run projected over 7 days (every run prints its projection first)
   --no-figures      skip samples, completions and softmax figures
   --help            this text
 
@@ -66,17 +86,30 @@ function printComparison(rows: ResultRow[]): void {
   console.log(textTable([head, ...body]));
 }
 
-/** Updates `path` with `rows`, replacing rows of the same table/row/tier/metric. */
-async function writeResults(path: string, rows: ResultRow[]): Promise<void> {
-  let old: ResultRow[] = [];
-  try {
-    old = parseResultsCsv(await Deno.readTextFile(path), path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+/** Prints the projection of each row (see estimate.ts) with `print`. */
+function printProjection(list: RowProjection[], print: (line: string) => void): void {
+  const { rows, notes } = projectionTable(list);
+  print(textTable(rows));
+  for (const n of notes) print(n);
+}
+
+/** --estimate: times each selected row and prints its projection; loads no data and writes nothing. */
+async function estimate(
+  gpu: Gpu,
+  table: PaperTable,
+  tier: Tier,
+  rows?: string[],
+  steps?: number,
+): Promise<number> {
+  console.log(`estimate of ${table.id} (${table.title}), tier ${tier}, on ${adapterLine(gpu.summary)}`);
+  const list: RowProjection[] = [];
+  for (const row of runnableRows(table, tier).filter((r) => !rows || rows.includes(r.id))) {
+    const run = row.tiers![tier];
+    const work = rowWork(table, row, tier, plannedSizes(table, run, tier), steps ?? run.steps);
+    list.push(await projectRow(gpu, row, tier, work, true));
   }
-  const fresh = new Set(rows.map(rowKey));
-  const kept = old.filter((r) => !fresh.has(rowKey(r)));
-  await writeFileAtomic(path, formatResultsCsv(mergeResults([kept, rows])));
+  printProjection(list, console.log);
+  return 0;
 }
 
 function tierArg(v: string): Tier {
@@ -168,6 +201,10 @@ async function main(): Promise<number> {
       steps: { type: "string" },
       checkpoints: { type: "string" },
       resume: { type: "boolean" },
+      "checkpoint-minutes": { type: "string" },
+      "until-step": { type: "string" },
+      estimate: { type: "boolean" },
+      yes: { type: "boolean" },
       "no-figures": { type: "boolean" },
       help: { type: "boolean" },
     },
@@ -184,6 +221,12 @@ async function main(): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const rows = a.rows?.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = rows?.filter((id) => !table.rows.some((r) => r.id === id)) ?? [];
+  if (unknown.length) {
+    throw new UsageError(
+      `${table.id} has no row ${unknown.join(", ")}; its rows: ${table.rows.map((r) => r.id).join(", ")}`,
+    );
+  }
   const out = a.out ?? (rows ? `results/${table.id}.${rows.join("+")}.csv` : `results/${table.id}.csv`);
   const tierOption = a.tier === undefined ? undefined : tierArg(a.tier);
 
@@ -198,21 +241,30 @@ async function main(): Promise<number> {
     const o = { tier: tierOption, prefer: a.prefer as "newest" | undefined, partial: a.partial ?? false };
     const files = positionals.slice(1);
     if (a.merge && !files.length) throw new UsageError("--merge needs the results files to combine");
-    try {
-      return a.merge
-        ? await merge(table, files, a.out ?? `results/${table.id}.csv`, o)
-        : await check(table, out, o);
-    } catch (e) {
-      // Pieces that do not belong together, or a file that is not a results file: one line.
-      if (!(e instanceof ResultsError)) throw e;
-      console.error(`repro: ${e.message}`);
-      return 1;
-    }
+    return a.merge
+      ? await merge(table, files, a.out ?? `results/${table.id}.csv`, o)
+      : await check(table, out, o);
   }
 
+  const stop = new StopSignal();
+  const seed = positiveInt("seed", a.seed, 1);
+  const steps = a.steps ? positiveInt("steps", a.steps) : undefined;
+  const checkpointDir = a.checkpoints ?? "runs";
+  const untilStep = a["until-step"] ? positiveInt("until-step", a["until-step"]) : undefined;
+  const minutes = a["checkpoint-minutes"];
+  const checkpointSeconds = minutes === undefined
+    ? undefined
+    : 60 * decimal("checkpoint-minutes", minutes, "a positive number of minutes", (x) => x > 0);
   const gpu = await device();
   const tier = tierOption ?? (gpu.isFallback ? "quick" : "paper");
-  const seed = positiveInt("seed", a.seed, 1);
+  if (a.estimate) return await estimate(gpu, table, tier, rows, steps);
+  const curves = `results/${table.id}-${tier}-curves.csv`;
+  // Every place this run writes, and the files it will update, checked before any training.
+  const checkpoints = table.rows.filter((r) => r.tiers && (!rows || rows.includes(r.id)))
+    .map((r) => checkpointPath(checkpointDir, table, r, tier));
+  await probeOutputs([out, curves, "results/index.html", ...checkpoints]);
+  await readResultsOrNone(out);
+  await readTableCurves(curves);
   const figures = !a["no-figures"] && tier !== "smoke";
   const figureCounts = tier === "paper"
     ? { samples: 64, completed: 6, completions: 5 }
@@ -221,32 +273,50 @@ async function main(): Promise<number> {
   const figureRow = runnableRows(table).at(-1)?.id;
   const log = (s: string) => console.error(s);
   log(`repro ${table.id} (${table.title}), tier ${tier}, on ${gpu.summary.description}`);
-  const result = await reproTable({
-    gpu,
-    table,
-    tier,
-    rows,
-    seed,
-    steps: a.steps ? positiveInt("steps", a.steps) : undefined,
-    data: a.data,
-    allowSubset: a["allow-subset"],
-    checkpointDir: a.checkpoints ?? "runs",
-    curves: `results/${table.id}-${tier}-curves.csv`,
-    resume: a.resume,
-    shouldStop: stopOnCtrlC(),
-    log,
-    afterRow: async (row, _run, model, data) => {
-      if (!figures || row.id !== figureRow) return;
-      const paths = await writeFigures(model, data.eval, `results/${table.id}-${tier}`, figureCounts, seed);
-      log(`  figures: ${paths.join(", ")}`);
-    },
-  });
-  await Deno.mkdir("results", { recursive: true });
-  await writeResults(out, result.rows);
+  /** The rows computed so far, kept aside when the run fails before they reach `out`. */
+  const computed: ResultRow[] = [];
+  let result;
+  try {
+    result = await reproTable({
+      gpu,
+      table,
+      tier,
+      rows,
+      seed,
+      steps,
+      data: a.data,
+      allowSubset: a["allow-subset"],
+      checkpointDir,
+      curves,
+      resume: a.resume,
+      shouldStop: stop.requested,
+      untilStep,
+      checkpointSeconds,
+      project: (list) => {
+        printProjection(list, log);
+        const why = refusal(table.id, tier, list, a.yes ?? false);
+        if (why) throw new UsageError(why);
+      },
+      log,
+      onResult: (r) => computed.push(r),
+      afterRow: async (row, _run, model, data) => {
+        if (!figures || row.id !== figureRow) return;
+        const paths = await writeFigures(model, data.eval, `results/${table.id}-${tier}`, figureCounts, seed);
+        log(`  figures: ${paths.join(", ")}`);
+      },
+    });
+    await updateResultsFile(out, result.rows);
+  } catch (e) {
+    if (e instanceof Error && computed.some((r) => r.status !== "reference")) {
+      e.message += `; ${await keepAside(out, computed)}`;
+    }
+    throw e;
+  }
   printComparison(result.rows);
   log(`wrote ${out}`);
   await writeReport("results", { log });
-  if (result.interrupted) return 130;
+  // Stopped by a signal: its exit code; at --until-step: done as asked.
+  if (result.interrupted) return stop.requested() ? stop.exitCode : 0;
   return result.failed ? 1 : 0;
 }
 

@@ -5,6 +5,8 @@ import { Sampler } from "../../models/sampler.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { loadModelFile } from "../checkpoint.ts";
 import { imageGrid } from "../figures.ts";
+import { checkFits } from "../fit.ts";
+import { probeOutput } from "../probe.ts";
 import { writeFigures } from "../paper_figures.ts";
 import { loadSplit } from "../table_data.ts";
 import type { DatasetId } from "../tables/types.ts";
@@ -47,9 +49,18 @@ async function main(): Promise<number> {
   if (!a.checkpoint) throw new UsageError("--checkpoint is required");
   const count = positiveInt("count", a.count, 16), seed = positiveInt("seed", a.seed, 1);
   const out = a.out ?? "results/samples.png";
+  // The grids and figures all go next to --out.
+  await probeOutput(out);
   const gpu = await device();
   const { model } = await loadModelFile(gpu, a.checkpoint);
   const c = model.config;
+  // The figures' test images, loaded (and checked against the model) before any sampling.
+  const test = a.figures
+    ? await loadSplit(a.figures as DatasetId, a.figures.startsWith("imagenet") ? "valid" : "test", {
+      data: a.data,
+    })
+    : null;
+  if (test) checkFits(a.checkpoint, c, test);
   const binary = c.output === "binary";
   const large = a.large ? (await loadModelFile(gpu, a.large)).model : undefined;
   for (const m of large ? [model, large] : [model]) {
@@ -77,12 +88,7 @@ async function main(): Promise<number> {
     await writeFileAtomic(out, imageGrid(images, count, c.height, c.width, c.channels, { binary, scale: 2 }));
   }
   console.error(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  if (a.figures) {
-    const test = await loadSplit(
-      a.figures as DatasetId,
-      a.figures.startsWith("imagenet") ? "valid" : "test",
-      { data: a.data },
-    );
+  if (test) {
     const paths = await writeFigures(model, test, out.replace(/\.png$/, ""), {
       samples: count,
       completed: 4,

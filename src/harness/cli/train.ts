@@ -7,8 +7,18 @@ import { curvePath } from "../curves.ts";
 import type { ScheduleConfig } from "../schedule.ts";
 import { SetEvaluator } from "../evaluate.ts";
 import { cifarValidation, firstImages, loadSplit, subsampledSet } from "../table_data.ts";
+import { probeOutput } from "../probe.ts";
 import { CURVE_EVERY, train } from "../train.ts";
-import { device, parseCli, positiveInt, positiveNumber, runMain, stopOnCtrlC, UsageError } from "./common.ts";
+import {
+  decimal,
+  device,
+  parseCli,
+  positiveInt,
+  positiveNumber,
+  runMain,
+  StopSignal,
+  UsageError,
+} from "./common.ts";
 import { MODEL_HELP, MODEL_OPTIONS, modelFromArgs } from "./model_args.ts";
 
 /** The plateau rule's factor when --plateau is given without one. */
@@ -46,13 +56,8 @@ ${MODEL_HELP}
   --help            this text`;
 
 function fraction(name: string, v: string, closed: boolean): number {
-  const x = Number(v);
-  if (!(x > 0 && (closed ? x <= 1 : x < 1))) {
-    throw new UsageError(
-      `--${name} must be a number in (0, 1${closed ? "]" : ")"}, got ${JSON.stringify(v)}`,
-    );
-  }
-  return x;
+  const expected = `a number in (0, 1${closed ? "]" : ")"}`;
+  return decimal(name, v, expected, (x) => x > 0 && (closed ? x <= 1 : x < 1));
 }
 
 /** The optimizer: the options given, else the resumed checkpoint's, else RMSProp at 1e-3. */
@@ -117,20 +122,25 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  const stop = new StopSignal();
   const { preset, config, part } = modelFromArgs(a);
   const path = a.checkpoint ?? `runs/${preset.name}.safetensors`;
+  // The checkpoint, its curve and its best model go to one folder: fail now, not at the first save.
+  await probeOutput(path);
   const resume = a.resume ? await loadCheckpoint(path) : undefined;
   const optimizer = optimizerFrom(a, resume?.state);
   const schedule = scheduleFrom(a, resume?.state.schedule?.config);
   const steps = positiveInt("steps", a.steps, 10_000);
   const batch = positiveInt("batch", a.batch, preset.batch);
   const seed = positiveInt("seed", a.seed, 1);
+  const every = positiveInt("every", a.every, 1000);
+  const curveEvery = positiveInt("log-every", a["log-every"], CURVE_EVERY);
+  const validImages = a["valid-images"] ? positiveInt("valid-images", a["valid-images"]) : undefined;
   const data = { data: a.data, allowSubset: a["allow-subset"] };
   // Load data (and fail on it) before touching the device.
   let trainSet = await loadSplit(preset.dataset, "train", data);
   let validSet = schedule.evalEvery ? await loadSplit(preset.dataset, "valid", data) : null;
   if (validSet && preset.dataset === "cifar10") trainSet = cifarValidation(trainSet).train;
-  const validImages = a["valid-images"] ? positiveInt("valid-images", a["valid-images"]) : undefined;
   if (validSet && validImages && validImages < validSet.count) {
     validSet = firstImages(validSet, validImages, `${validSet.split} (first ${validImages})`);
   }
@@ -144,7 +154,6 @@ async function main(): Promise<number> {
     small = subsampledSet(trainSet, factor).pixels;
     validSmall = validSet ? subsampledSet(validSet, factor).pixels : undefined;
   }
-  await Deno.mkdir(path.replace(/\/[^/]*$/, "") || ".", { recursive: true });
 
   const gpu = await device();
   const fits = largestBatch(config, gpu.limits.maxStorageBufferBindingSize, batch);
@@ -169,12 +178,12 @@ async function main(): Promise<number> {
     optimizer,
     steps,
     dataSeed: seed,
-    checkpoint: { path, every: positiveInt("every", a.every, 1000) },
+    checkpoint: { path, every },
     resume,
     run: { preset: preset.name, dataset_name: preset.dataset, dataset: trainSet.fingerprint },
-    shouldStop: stopOnCtrlC(),
+    shouldStop: stop.requested,
     schedule,
-    curveEvery: positiveInt("log-every", a["log-every"], CURVE_EVERY),
+    curveEvery,
     log: (line) => console.error(line),
     validate: evaluator
       ? async (step) => {
@@ -195,7 +204,7 @@ async function main(): Promise<number> {
       }`,
     );
   }
-  return summary.stopped === "interrupted" ? 130 : 0;
+  return summary.stopped === "interrupted" ? stop.exitCode : 0;
 }
 
 if (import.meta.main) await runMain("train", main);

@@ -60,7 +60,7 @@ export async function loadCifar10(
   const paths = await findBatches(root, stems);
   const missing = stems.filter((_, i) => paths[i] === undefined);
   if (missing.length === stems.length || (missing.length > 0 && !allowSubset)) {
-    const hint = missing.length < stems.length ? " (pass allowSubset to load fewer)" : "";
+    const hint = missing.length < stems.length ? " (--allow-subset loads fewer)" : "";
     const expected = stems.map((s) => `${s}.bin`).join(", ");
     throw new DatasetError(
       `${root}: expected CIFAR-10 ${split} batches ${expected}, missing ${missing.join(", ")}${hint}`,
@@ -88,6 +88,7 @@ export async function loadCifar10(
     height: SIDE,
     width: SIDE,
     channels: 3,
+    levels: 256,
     pixels: pixels.finish(),
     labels: Uint16Array.from(labels.finish()),
     subset: count < official,
@@ -145,7 +146,7 @@ async function readBatch(
     new DatasetError(
       `${path}: ${what} ${size} bytes, expected ${fullSize} (${RECORDS_PER_FILE} records of ${RECORD} bytes)` +
         (size % RECORD === 0
-          ? `, found ${size / RECORD} records (pass allowSubset to load a partial batch)`
+          ? `, found ${size / RECORD} records (--allow-subset loads a partial batch)`
           : ""),
     );
   if (!path.endsWith(".gz")) {

@@ -95,6 +95,7 @@ export async function loadImagenet(
     height: size,
     width: size,
     channels: 3,
+    levels: 256,
     ...loaded,
   };
 }

@@ -76,6 +76,7 @@ export async function loadBinarizedMnist(split: MnistSplit, opts: MnistOptions =
     height: SIDE,
     width: SIDE,
     channels: 1,
+    levels: 2,
     pixels: amat.pixels,
     subset: amat.count !== official.lines,
     fingerprint: fingerprintMembers([{ name: `binarized_mnist_${split}.amat`, sha256: amat.sha256 }]),

@@ -13,6 +13,8 @@ export interface ImageSet {
   height: number;
   width: number;
   channels: 1 | 3;
+  /** Values a sub-pixel takes: 2 for binarized MNIST (0 or 1), 256 for 8-bit images. */
+  levels: 2 | 256;
   /** uint8 pixel values, NHWC order (image, row, column, channel), count*height*width*channels bytes. Binary MNIST stores 0/1. */
   pixels: Uint8Array;
   /** Class labels, when the format has them (as stored: CIFAR-10 0..9, Chrabaszcz et al. ImageNet 1..1000). */

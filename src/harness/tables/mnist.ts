@@ -68,7 +68,7 @@ export const MNIST_TABLE: PaperTable = {
   note: "Train on the 50,000 training images, report the 10,000 test images. Paper tier: each row's " +
     "recipe (provisional: at most 200,000 steps of batch 16, RMSProp 1e-3 halved on validation plateaus, " +
     "validation on the 10,000 valid images every 5,000 steps, early stopping; the test NLL is the best " +
-    "validation checkpoint's); quick tier: reduced models (same kind, fewer layers), 300 steps, full test set.",
+    "validation checkpoint's); quick tier: reduced models (same kind, fewer layers or h = 16), 300 steps, full test set.",
   rows: [
     ref("dbm", "DBM 2hl", 84.62, "Salakhutdinov & Hinton 2009", "≈"),
     ref("dbn", "DBN 2hl", 84.55, "Murray & Salakhutdinov 2009", "≈"),
