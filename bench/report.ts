@@ -13,6 +13,7 @@
  */
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
+import { join } from "node:path";
 import { adapterLine, type Gpu } from "../src/engine/device.ts";
 import { LoadMeter } from "./load.ts";
 import { type Clock, median } from "./timing.ts";
@@ -244,9 +245,13 @@ export class Report {
     ];
   }
 
-  /** Replaces this group's rows in results/bench-<adapter>.csv, keeping the other groups' rows. */
+  /**
+   * Replaces this group's rows in results/bench-<adapter>.csv, keeping the other groups' rows; the folder is
+   * PIXELRNN_BENCH_DIR when set (scripts/gpu/run.sh keeps a budgeted run's figures out of results/).
+   */
   async writeCsv(): Promise<string> {
-    const path = new URL(`../results/bench-${adapterSlug(this.gpu)}.csv`, import.meta.url).pathname;
+    const dir = Deno.env.get("PIXELRNN_BENCH_DIR") || new URL("../results/", import.meta.url).pathname;
+    const path = join(dir, `bench-${adapterSlug(this.gpu)}.csv`);
     let kept: Record<string, string>[] = [];
     try {
       const old = parse(await Deno.readTextFile(path), { columns: true }) as Record<string, string>[];
@@ -271,7 +276,7 @@ export class Report {
       date,
     }));
     const text = stringify([...kept, ...fresh], { header: true, columns: [...CSV_COLUMNS] });
-    await Deno.mkdir(new URL("../results/", import.meta.url), { recursive: true });
+    await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(path, text);
     return path;
   }

@@ -32,13 +32,15 @@ function choice<T extends string>(name: string, allowed: readonly T[], fallback:
 }
 
 /**
- * The policy for an adapter: software tiles on a software adapter, GPU tiles elsewhere; scans per step
- * on the GL backend, by shape elsewhere; unless forced. Mesa's GL driver (llvmpipe) spent up to 8 minutes
- * compiling one whole-scan kernel with the software tiles (lavapipe: seconds), so GL never gets one unasked.
+ * The policy for an adapter: software tiles and per-step scans on a software adapter (or any GL
+ * backend), GPU tiles and scans chosen by shape elsewhere; unless forced. Mesa compiles a barrier in a
+ * shader as an LLVM coroutine, and a whole-scan kernel keeps its register tiles live across a barrier per
+ * step: lavapipe was still compiling the CIFAR-10 Diagonal BiLSTM's whole scan after 9 minutes, and on
+ * GL a 2-step MNIST Row LSTM run took 8 minutes, against seconds per step.
  */
 export function defaultPolicy(fallback: boolean, backend: string): KernelPolicy {
   return {
     profile: choice("PIXELRNN_PROFILE", PROFILES, fallback ? "software" : "gpu"),
-    scan: choice("PIXELRNN_SCAN", SCANS, backend === "gl" ? "per-step" : "auto"),
+    scan: choice("PIXELRNN_SCAN", SCANS, fallback || backend === "gl" ? "per-step" : "auto"),
   };
 }

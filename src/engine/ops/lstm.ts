@@ -68,8 +68,10 @@ function scanMap(s: StepStrides, from: number): MapView {
  * of the per-thread work of one step (at L = 32, h = 128: 4 x 4 tiles of 4 gates over K = 3h, about 25k
  * multiply-adds, some 12 us on an H200) against one dispatch per step (5-10 us each plus a GEMM too
  * small to fill the device) puts the crossover between h = 128 (CIFAR-10) and h = 384 (ImageNet).
- * Hence: whole scan up to L * h^2 = 32 * 128^2; scripts/gpu/run.sh times both ways at the paper's
- * shapes, so the first GPU session checks the GPU side of this rule.
+ * Hence: whole scan up to L * h^2 = 32 * 128^2, in the policy's auto mode, a real GPU's default (a
+ * software adapter runs per step unless forced: its compiler takes minutes on large whole scans, see
+ * policy.ts). scripts/gpu/run.sh estimates the MNIST and CIFAR-10 rows both ways, so the first GPU
+ * session checks the GPU side of this rule.
  */
 export function wholeScan(
   geo: { z: number; batch: number; width: number; h: number },
