@@ -70,17 +70,22 @@ echo "== run 2: the same, one task killed mid-way and requeued"
 submit 2
 task=1 row=${rows[1]}
 log=$work/2/runs/logs/repro-mnist-${array}_$task.out
+# Killed once repro has started: a smoke row itself can finish within a second of its first line, before
+# scancel lands, while repro first times the row's steps for its projection (seconds).
 for _ in $(seq 3000); do
-  if grep -q "mnist / $row (smoke)" "$log" 2>/dev/null; then break; fi
+  if grep -q "^repro mnist (" "$log" 2>/dev/null; then break; fi
   sleep 0.1
 done
-grep -q "mnist / $row (smoke)" "$log" || fail "task ${array}_$task did not start training in 300 s"
+grep -q "^repro mnist (" "$log" || fail "task ${array}_$task did not start repro in 300 s"
 scancel --signal=KILL "${array}_$task"
 wait_ended "${array}_$task" 60
 echo "task ${array}_$task ($row) killed mid-row: $(state "${array}_$task")"
 [ ! -e "$work/2/results/mnist.$row.csv" ] || fail "task ${array}_$task had finished its row before the kill"
-sleep 3
-if pgrep -f -- "--out $work/2/results/mnist.$row.csv" >/dev/null; then fail "the killed task's repro still runs"; fi
+for _ in $(seq 300); do
+  pgrep -f -- "--out $work/2/results/mnist.$row.csv" >/dev/null || break
+  sleep 0.1
+done
+if pgrep -f -- "--out $work/2/results/mnist.$row.csv" >/dev/null; then fail "the killed task's repro still runs after 30 s"; fi
 scontrol requeue "${array}_$task"
 # The kill failed the merge job's dependency for good: re-arm it as submit.sh says.
 scontrol update JobId="$merge" Dependency="$rearm"

@@ -4,7 +4,7 @@
  * original (Fig. 1), and 256-way softmax histograms of chosen conditionals (Fig. 6, RGB data only).
  */
 import type { PixelModel } from "../models/model.ts";
-import { Sampler } from "../models/sampler.ts";
+import { createSampler } from "../models/sampler.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import type { ImageSet } from "./datasets/types.ts";
 import { completionFigure, histogramFigure, imageGrid } from "./figures.ts";
@@ -14,6 +14,8 @@ export interface FigureCounts {
   /** Test images to complete, and completions of each. */
   completed: number;
   completions: number;
+  /** Sample with the reference sampler (one forward pass per sub-pixel) instead of the incremental one. */
+  sequential?: boolean;
 }
 
 /** Writes `<prefix>-samples.png`, `<prefix>-completions.png` and (RGB) `<prefix>-softmax.png`; returns the paths. */
@@ -29,7 +31,7 @@ export async function writeFigures(
   const per = c.height * c.width * c.channels;
   const paths: string[] = [];
 
-  const sampler = new Sampler(model, counts.samples);
+  const sampler = createSampler(model, counts.samples, counts.sequential);
   const samples = await sampler.sample({ seed, stream: 1 });
   sampler.destroy();
   paths.push(`${prefix}-samples.png`);
@@ -48,7 +50,7 @@ export async function writeFigures(
   });
   const prefixImages = new Uint8Array(n * k * per);
   for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) prefixImages.set(picked[i], (i * k + j) * per);
-  const completer = new Sampler(model, n * k);
+  const completer = createSampler(model, n * k, counts.sequential);
   const done = await completer.sample({ seed, stream: 2, prefix: prefixImages, keepRows });
   completer.destroy();
   const rows = picked.map((image, i) => ({

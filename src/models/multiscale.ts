@@ -12,7 +12,7 @@ import type { Gpu } from "../engine/device.ts";
 import { GpuError } from "../engine/device.ts";
 import { type ModelConfig, resolveModelConfig } from "./config.ts";
 import { PixelModel } from "./model.ts";
-import { Sampler } from "./sampler.ts";
+import { createSampler } from "./sampler.ts";
 
 export interface MultiScaleConfig {
   small: ModelConfig;
@@ -103,12 +103,13 @@ export async function sampleMultiScale(
   largeModel: PixelModel,
   count: number,
   seed: number,
+  sequential = false,
 ): Promise<{ small: Uint8Array; large: Uint8Array }> {
   resolveMultiScale(smallModel.config, largeModel.config);
-  const s = new Sampler(smallModel, count);
+  const s = createSampler(smallModel, count, sequential);
   const small = await s.sample({ seed, stream: 0 });
   s.destroy();
-  const l = new Sampler(largeModel, count);
+  const l = createSampler(largeModel, count, sequential);
   const large = await l.sample({ seed, stream: 1, small });
   l.destroy();
   return { small, large };

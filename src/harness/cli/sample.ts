@@ -1,7 +1,7 @@
 /** `deno task sample`: generate images (or completions of test images) from a trained model as PNG. */
 import { sampleMultiScale } from "../../models/multiscale.ts";
 import { largestBatch } from "../../models/model.ts";
-import { Sampler } from "../../models/sampler.ts";
+import { createSampler } from "../../models/sampler.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { loadModelFile } from "../checkpoint.ts";
 import { imageGrid } from "../figures.ts";
@@ -14,7 +14,9 @@ import { device, parseCli, positiveInt, runMain, UsageError } from "./common.ts"
 
 const HELP = `usage: deno task sample --checkpoint PATH [options]
 
-Generates images pixel by pixel (R, then G, then B within a pixel) and writes a PNG grid.
+Generates images pixel by pixel (R, then G, then B within a pixel) and writes a PNG grid. Each sub-pixel
+computes only what it completes, every layer kept resident (the incremental sampler); --sequential runs
+the reference sampler instead, one whole forward pass per sub-pixel, which draws the same images.
 
 options:
   --checkpoint PATH model file or training checkpoint (required)
@@ -26,6 +28,7 @@ options:
   --figures DATASET also write the paper's completion and softmax figures next to --out, using the test
                     images of DATASET (binarized-mnist, cifar10, imagenet32, imagenet64)
   --data DIR        dataset directory for --figures (CIFAR-10 or ImageNet)
+  --sequential      the reference sampler (same images, one forward pass per sub-pixel)
   --help            this text`;
 
 async function main(): Promise<number> {
@@ -39,6 +42,7 @@ async function main(): Promise<number> {
       out: { type: "string" },
       figures: { type: "string" },
       data: { type: "string" },
+      sequential: { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -74,7 +78,7 @@ async function main(): Promise<number> {
   }
   const t0 = performance.now();
   if (large) {
-    const { small, large: full } = await sampleMultiScale(model, large, count, seed);
+    const { small, large: full } = await sampleMultiScale(model, large, count, seed, a.sequential);
     const l = large.config;
     await writeFileAtomic(
       out.replace(/\.png$/, "-small.png"),
@@ -82,7 +86,7 @@ async function main(): Promise<number> {
     );
     await writeFileAtomic(out, imageGrid(full, count, l.height, l.width, l.channels, { binary }));
   } else {
-    const sampler = new Sampler(model, count);
+    const sampler = createSampler(model, count, a.sequential);
     const images = await sampler.sample({ seed, onRow: (y) => console.error(`row ${y + 1}/${c.height}`) });
     sampler.destroy();
     await writeFileAtomic(out, imageGrid(images, count, c.height, c.width, c.channels, { binary, scale: 2 }));
@@ -93,6 +97,7 @@ async function main(): Promise<number> {
       samples: count,
       completed: 4,
       completions: 3,
+      sequential: a.sequential,
     }, seed);
     console.error(`wrote ${paths.join(", ")}`);
   }
