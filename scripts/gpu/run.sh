@@ -69,13 +69,15 @@ if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nv/vulkan/icd.d/nvidia_icd.json" ] &&
 fi
 
 # --- stages -----------------------------------------------------------------------------------------------
-# stage NAME SHARE_PERCENT COMMAND...: runs COMMAND for at most SHARE_PERCENT of the budget (and never past
-# its end less 20 s, leaving time for the summary), with its output in $out/NAME.log.
+# stage NAME SHARE_PERCENT COMMAND...: runs COMMAND for at most SHARE_PERCENT of the budget and never past
+# its end less 30 s, with its output in $out/NAME.log. Then SIGTERM, and SIGKILL 25 s later: room for repro
+# to finish its step (seconds on a cold shader cache) and write the checkpoint, and the run still ends
+# within the budget.
 stage() {
   local name=$1 share=$2
   shift 2
   if [[ ",$stages," != *",$name,"* ]]; then return 0; fi
-  local cap=$((share * (end - start) / 100)) room=$(($(left) - 20))
+  local cap=$((share * (end - start) / 100)) room=$(($(left) - 30))
   [ "$cap" -gt "$room" ] && cap=$room
   if [ "$cap" -lt 5 ]; then
     note "$name: skipped, the budget is spent"
@@ -83,12 +85,11 @@ stage() {
   fi
   local t0 code
   t0=$(date +%s)
-  # SIGTERM first (repro then writes its checkpoint), SIGKILL 10 s later.
   if declare -F "$1" >/dev/null; then
     # A shell function: run in a child bash, which timeout can signal.
-    timeout -k 10 "$cap" bash -c "$(declare -f "$1"); $(declare -p run root out); $*" >"$out/$name.log" 2>&1
+    timeout -k 25 "$cap" bash -c "$(declare -f "$1"); $(declare -p run root out); $*" >"$out/$name.log" 2>&1
   else
-    timeout -k 10 "$cap" "$@" >"$out/$name.log" 2>&1
+    timeout -k 25 "$cap" "$@" >"$out/$name.log" 2>&1
   fi
   code=$?
   local took=$(($(date +%s) - t0))
