@@ -85,12 +85,14 @@ stage() {
   fi
   local t0 code
   t0=$(date +%s)
-  if declare -F "$1" >/dev/null; then
-    # A shell function: run in a child bash, which timeout can signal.
-    timeout -k 25 "$cap" bash -c "$(declare -f "$1"); $(declare -p run root out); $*" >"$out/$name.log" 2>&1
-  else
-    timeout -k 25 "$cap" "$@" >"$out/$name.log" 2>&1
-  fi
+  # A shell function is defined in the child bash too. That bash waits for the command through SIGTERM (a
+  # trap, not an ignore, so the command keeps the default), so timeout returns only once the command has
+  # finished what it does on SIGTERM; a function ends by exec-ing its command, for the same reason.
+  local defs=""
+  if declare -F "$1" >/dev/null; then defs="$(declare -f "$1"); $(declare -p run root out);"; fi
+  # shellcheck disable=SC2016 # expanded by the child bash
+  timeout -k 25 "$cap" bash -c "$defs"' trap : TERM; "$@" & pid=$!; wait $pid; wait $pid' _ "$@" \
+    >"$out/$name.log" 2>&1
   code=$?
   local took=$(($(date +%s) - t0))
   case $code in
@@ -126,7 +128,7 @@ stage estimate 15 bash -c 'for t in mnist cifar10 cifar10-residual cifar10-depth
 # The rest of the budget trains; SIGTERM makes repro write the row's checkpoint before it exits. It runs in
 # $out, so that its relative outputs (results/: the curve file, the report page) land there too.
 train() {
-  cd "$out" && "${run[@]}" --config "$root/deno.json" "$root/src/harness/cli/repro.ts" mnist --tier paper \
+  cd "$out" && exec "${run[@]}" --config "$root/deno.json" "$root/src/harness/cli/repro.ts" mnist --tier paper \
     --rows pixelcnn --resume --yes --checkpoints "$out/runs" --checkpoint-minutes 2 \
     --out "$out/mnist.pixelcnn.csv" --no-figures
 }
