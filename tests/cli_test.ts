@@ -9,6 +9,7 @@ import { PNG } from "pngjs";
 import { bestPath, loadCheckpoint } from "../src/harness/checkpoint.ts";
 import { curvePath } from "../src/harness/curves.ts";
 import { decodeModel } from "../src/models/checkpoint.ts";
+import { signalAfterFirstStep } from "./helpers/cli.ts";
 
 const CIFAR_FIXTURE = new URL("./fixtures/cifar10", import.meta.url).pathname;
 const TINY = ["--layers", "1", "--h", "4", "--output-maps", "8"];
@@ -159,33 +160,12 @@ Deno.test("bad input: one line naming what is wrong, non-zero exit", async () =>
 Deno.test("Ctrl-C stops training after the current step and writes a checkpoint", async () => {
   const dir = await Deno.makeTempDir();
   const ckpt = `${dir}/stop.safetensors`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "src/harness/cli/train.ts",
-      "--preset",
-      "mnist-row-lstm",
-      ...TINY,
-      "--steps",
-      "100000",
-      "--checkpoint",
-      ckpt,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("step 1/")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  child.kill("SIGINT");
-  while (!(await reader.read()).done) { /* drain */ }
-  const status = await child.status;
-  assert.equal(status.code, 130, seen);
+  const { code, stderr } = await signalAfterFirstStep(
+    "train",
+    ["--preset", "mnist-row-lstm", ...TINY, "--steps", "100000", "--checkpoint", ckpt],
+    "SIGINT",
+  );
+  assert.equal(code, 130, stderr);
   const state = (await loadCheckpoint(ckpt)).state;
   assert.ok(state.step >= 1 && state.step < 100000, `checkpoint at step ${state.step}`);
 });

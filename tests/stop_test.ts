@@ -4,26 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { loadCheckpoint } from "../src/harness/checkpoint.ts";
-import { taskArgs } from "./helpers/cli.ts";
+import { signalAfterFirstStep } from "./helpers/cli.ts";
 
 Deno.test("repro on SIGTERM writes the row's checkpoint and exits 143", async () => {
   const cwd = await Deno.makeTempDir();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: taskArgs("repro", ["mnist", "--tier", "smoke", "--rows", "row-lstm", "--steps", "100000"]),
+  const { code, stderr: seen } = await signalAfterFirstStep(
+    "repro",
+    ["mnist", "--tier", "smoke", "--rows", "row-lstm", "--steps", "100000"],
+    "SIGTERM",
     cwd,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("step 1/")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  child.kill("SIGTERM");
-  for (let r = await reader.read(); !r.done; r = await reader.read()) seen += r.value;
-  assert.equal((await child.status).code, 143, seen);
+  );
+  assert.equal(code, 143, seen);
   assert.match(seen, /SIGTERM: stopping after this step and writing a checkpoint/);
   assert.doesNotMatch(seen, /^\s+at /m, "no stack trace");
   const ckpt = `${cwd}/runs/mnist-row-lstm-smoke.safetensors`;

@@ -40,3 +40,31 @@ export function oneError(r: TaskResult): string {
   }
   return r.errors[0];
 }
+
+/**
+ * Runs command `name` with `args`, sends `signal` once its stderr shows the first training step, and
+ * returns its exit code and everything it wrote to stderr.
+ */
+export async function signalAfterFirstStep(
+  name: string,
+  args: string[],
+  signal: Deno.Signal,
+  cwd = ROOT,
+): Promise<{ code: number; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: taskArgs(name, args),
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("step 1/")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  child.kill(signal);
+  for (let r = await reader.read(); !r.done; r = await reader.read()) seen += r.value;
+  return { code: (await child.status).code, stderr: seen };
+}
