@@ -111,13 +111,14 @@ Deno.test({
       );
       await assert.rejects(loadCheckpoint(path));
     });
-    // One page, filled: the probe's empty file fits, the results do not.
+    // One page, filled: the probes' empty files fit, the row's curve (written next to the results file,
+    // once the row's results are computed) does not.
     await withTmpfs(4096, async (disk) => {
       await Deno.writeFile(`${disk}/filler`, new Uint8Array(4096));
       const cwd = await Deno.makeTempDir();
       const out = `${disk}/mnist.csv`;
       const r = await task("repro", [...SMOKE_ROW, "--out", out], cwd);
-      const line = cannotWrite(oneError(r), "repro", out);
+      const line = cannotWrite(oneError(r), "repro", `${disk}/mnist-smoke-curves.csv`);
       const kept = line.match(
         /^No space left on device \(os error 28\)\); the \d+ result rows computed are kept in (.+)$/,
       )

@@ -65,6 +65,10 @@ mapfile -t rows <<<"$list"
 echo "== run 1: submit.sh mnist --tier smoke"
 submit 1
 merged 1
+# Each task writes its row's curve, and the report page, next to its results file, not into the checkout.
+curves=$work/1/results/mnist-smoke-curves.csv
+for row in "${rows[@]}"; do grep -q "^$row," "$curves" || fail "$curves holds no curve of row $row"; done
+[ -f "$work/1/results/index.html" ] || fail "no report page next to the results in $work/1/results"
 
 echo "== run 2: the same, one task killed mid-way and requeued"
 submit 2

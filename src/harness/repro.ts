@@ -319,8 +319,18 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
         progress: o.progress,
         label: `${table.id}/${row.id}`,
       });
-      if (ckpt && o.curves) await collectCurve(o.curves, row.id, curvePath(ckpt), runnable.map((r) => r.id));
+      const collect = async () => {
+        if (ckpt && o.curves) {
+          await collectCurve(
+            o.curves,
+            row.id,
+            curvePath(ckpt),
+            runnable.map((r) => r.id),
+          );
+        }
+      };
       if (t.stopped === "interrupted") {
+        await collect();
         interrupted = true;
         log(`  interrupted at step ${t.steps}${ckpt ? `; checkpoint at ${ckpt} (rerun with --resume)` : ""}`);
         break;
@@ -382,6 +392,8 @@ export async function reproTable(o: ReproOptions): Promise<ReproResult> {
           }),
         });
       }
+      // After the row's results are out: a curve that cannot be written does not lose them.
+      await collect();
       await o.afterRow?.(row, run, model, data!);
     } finally {
       validator?.destroy();

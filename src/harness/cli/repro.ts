@@ -2,6 +2,7 @@
  * `deno task repro <table>`: reproduce one of the paper's tables into results/<table>.csv (and PNG
  * figures next to it), print paper vs ours side by side, and exit non-zero when a compared row fails.
  */
+import { dirname, join } from "node:path";
 import { adapterLine, type Gpu } from "../../engine/device.ts";
 import { formatResultsCsv, readResultsFile, type ResultRow } from "../csv.ts";
 import { writeFileAtomic } from "../atomic.ts";
@@ -34,7 +35,8 @@ import {
 
 const HELP = `usage: deno task repro <table> [options]
 
-Trains and evaluates every runnable row of a paper table, writes results/<table>.csv and figures.
+Trains and evaluates every runnable row of a paper table, writes results/<table>.csv and, next to it, the
+table's learning curves (<table>-<tier>-curves.csv), its figures and the report page (index.html).
 
 tables: ${TABLES.map((t) => t.id).join(", ")}
 
@@ -258,11 +260,14 @@ async function main(): Promise<number> {
   const gpu = await device();
   const tier = tierOption ?? (gpu.isFallback ? "quick" : "paper");
   if (a.estimate) return await estimate(gpu, table, tier, rows, steps);
-  const curves = `results/${table.id}-${tier}-curves.csv`;
+  // The curves, figures and report page go next to the results file.
+  const dir = dirname(out);
+  const curves = join(dir, `${table.id}-${tier}-curves.csv`);
+  const page = join(dir, "index.html");
   // Every place this run writes, and the files it will update, checked before any training.
   const checkpoints = table.rows.filter((r) => r.tiers && (!rows || rows.includes(r.id)))
     .map((r) => checkpointPath(checkpointDir, table, r, tier));
-  await probeOutputs([out, curves, "results/index.html", ...checkpoints]);
+  await probeOutputs([out, curves, page, ...checkpoints]);
   await readResultsOrNone(out);
   await readTableCurves(curves);
   const figures = !a["no-figures"] && tier !== "smoke";
@@ -301,7 +306,13 @@ async function main(): Promise<number> {
       onResult: (r) => computed.push(r),
       afterRow: async (row, _run, model, data) => {
         if (!figures || row.id !== figureRow) return;
-        const paths = await writeFigures(model, data.eval, `results/${table.id}-${tier}`, figureCounts, seed);
+        const paths = await writeFigures(
+          model,
+          data.eval,
+          join(dir, `${table.id}-${tier}`),
+          figureCounts,
+          seed,
+        );
         log(`  figures: ${paths.join(", ")}`);
       },
     });
@@ -314,7 +325,7 @@ async function main(): Promise<number> {
   }
   printComparison(result.rows);
   log(`wrote ${out}`);
-  await writeReport("results", { log });
+  await writeReport(dir, { log });
   // Stopped by a signal: its exit code; at --until-step: done as asked.
   if (result.interrupted) return stop.requested() ? stop.exitCode : 0;
   return result.failed ? 1 : 0;
