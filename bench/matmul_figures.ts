@@ -90,7 +90,7 @@ export class MatmulSweep {
       this.byShape.set(name, list);
       for (const c of list) {
         report.bench(
-          { name: `matmul ${tilesName(c.tiles)} @ ${name}`, ...this.spec(shape), matmul: true, n: 1 },
+          { name: this.figureName(c, name), ...this.spec(shape), matmul: true, n: 1 },
           () => (c.series = this.series(name, shape, c.tiles)),
         );
       }
@@ -100,13 +100,17 @@ export class MatmulSweep {
   /** Registers the recheck figures; call after every figure they should bracket. */
   recheck(): void {
     for (const { name, shape } of MATMUL_SHAPES) {
-      this.report.bench({ name: `matmul recheck: best @ ${name} again`, ...this.spec(shape), n: 1 }, () => {
-        const best = this.best(name);
-        if (!best) throw new Error(`no matmul measured at ${name}`);
-        const series = this.series(name, shape, best.tiles);
-        this.rechecked.push({ shape: name, sweep: best.series!.medianMs, series });
-        return series;
-      });
+      this.report.bench(
+        { name: `matmul recheck: best @ ${name} again`, ...this.spec(shape), n: 1 },
+        async () => {
+          await this.swept(name);
+          const best = this.best(name);
+          if (!best) throw new Error(`no matmul measured at ${name}`);
+          const series = this.series(name, shape, best.tiles);
+          this.rechecked.push({ shape: name, sweep: best.series!.medianMs, series });
+          return series;
+        },
+      );
     }
   }
 
@@ -116,10 +120,10 @@ export class MatmulSweep {
    */
   async yardstick(): Promise<number> {
     if (!this.reference) {
+      for (const { name } of MATMUL_SHAPES) await this.swept(name);
       const wins = MATMUL_SHAPES.map(({ name, shape }) => ({ name, shape, best: this.best(name) }))
         .filter((w) => w.best)
         .map((w) => ({ ...w, gflops: this.spec(w.shape).flops / w.best!.series!.medianMs / 1e6 }));
-      if (!wins.length) throw new Error("no matmul measured yet: the yardstick needs the sweep first");
       const top = wins.reduce((a, b) => (b.gflops > a.gflops ? b : a));
       this.reference = {
         flops: this.spec(top.shape).flops,
@@ -138,6 +142,20 @@ export class MatmulSweep {
       return `Yardstick recheck @ ${r.shape}: best matmul ${r.sweep.toFixed(1)} ms in the sweep, ` +
         `${r.series.medianMs.toFixed(1)} ms at the end (${drift >= 0 ? "+" : ""}${drift}%).`;
     });
+  }
+
+  /**
+   * Makes sure a shape's candidates were measured: when `deno bench --filter` left out the whole sweep
+   * of a shape, they are timed now, so that a single figure still has its yardstick.
+   */
+  private async swept(name: string): Promise<void> {
+    const list = this.byShape.get(name)!;
+    if (list.some((c) => c.series?.perRep.length)) return;
+    for (const c of list) await this.report.measureNow(this.figureName(c, name));
+  }
+
+  private figureName(c: Candidate, shape: string): string {
+    return `matmul ${tilesName(c.tiles)} @ ${shape}`;
   }
 
   private spec(shape: MatmulShape) {

@@ -65,6 +65,8 @@ interface Figure extends FigureSpec {
   load: LoadMeter;
   /** Per sample: this figure's GFLOP/s over the yardstick's, timed just before. */
   paired: number[];
+  /** Takes one sample (what its Deno.bench runs per iteration). */
+  sample: () => Promise<void>;
 }
 
 export interface Row {
@@ -103,13 +105,12 @@ export class Report {
    * build fails only its own bench).
    */
   bench(spec: FigureSpec, make: () => Measure | Promise<Measure>): void {
-    const fig: Figure = { ...spec, measure: null, load: new LoadMeter(), paired: [] };
-    this.figures.push(fig);
-    Deno.bench({
-      name: spec.name,
-      n: spec.n ?? 2,
-      warmup: 0,
-      fn: async () => {
+    const fig: Figure = {
+      ...spec,
+      measure: null,
+      load: new LoadMeter(),
+      paired: [],
+      sample: async () => {
         fig.measure ??= await make();
         const reference = spec.target !== undefined && this.yardstick ? await this.yardstick() : null;
         fig.load.start();
@@ -120,7 +121,21 @@ export class Report {
           fig.paired.push(spec.flops / ms / 1e6 / reference);
         }
       },
-    });
+    };
+    this.figures.push(fig);
+    Deno.bench({ name: spec.name, n: spec.n ?? 2, warmup: 0, fn: fig.sample });
+  }
+
+  /**
+   * Samples a figure whose own bench has not run (`deno bench --filter` left it out), as many times as
+   * that bench would have: what another figure needs, the yardstick's sweep, is then measured anyway.
+   */
+  async measureNow(name: string): Promise<void> {
+    const fig = this.figures.find((f) => f.name === name);
+    if (!fig) throw new Error(`no figure named ${name}`);
+    if (fig.measure?.perRep.length) return;
+    // Deno.bench runs n iterations after its own warm-up iteration.
+    for (let i = 0; i < (fig.n ?? 2) + 1; i++) await fig.sample();
   }
 
   /** Registers the final bench that prints the table and writes the CSV (once). */
