@@ -73,10 +73,20 @@ Deno.test("train, resume, eval on a CIFAR-10 subset; sample a binary model to PN
   const t = await task("train", "--preset", "mnist-pixelcnn", ...TINY, "--steps", "1", "--checkpoint", mnist);
   assert.equal(t.code, 0, t.stderr);
   const png = `${dir}/samples.png`;
-  const s = await task("sample", "--checkpoint", mnist, "--count", "2", "--out", png);
+  // Two samples, and two test images completed three times each (the dataset recorded in the checkpoint).
+  const s = await task("sample", "--checkpoint", mnist, "--count", "2", "--complete", "2", "--out", png);
   assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stderr, /sample \(2 images\) +row 28\/28 .*sub-pixels\/s/, "progress: rows, sub-pixels/s");
+  assert.match(s.stderr, /complete \(6 images\) +row 14\/14/, "the bottom halves of 2 x 3 completions");
+  // 28x28 images are drawn 4x.
   const image = PNG.sync.read(Buffer.from(await Deno.readFile(png)));
-  assert.ok(image.width >= 2 * 28 && image.height >= 28, `${image.width}x${image.height}`);
+  assert.ok(image.width >= 2 * 4 * 28 && image.height >= 4 * 28, `${image.width}x${image.height}`);
+  const completed = PNG.sync.read(Buffer.from(await Deno.readFile(`${dir}/samples-completions.png`)));
+  // Two rows of occluded | 3 completions | original.
+  assert.ok(
+    completed.width >= 5 * 4 * 28 && completed.height >= 2 * 4 * 28,
+    `${completed.width}x${completed.height}`,
+  );
 });
 
 /** A downsampled-ImageNet-shaped folder of synthetic 64x64 PNGs (not ImageNet: the PNG path only). */

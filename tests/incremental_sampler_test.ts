@@ -1,7 +1,7 @@
 /**
  * The incremental sampler against the sequential one (one full forward pass per sub-pixel), for every
- * kind, binary and RGB, the Multi-Scale conditional model, and completions of given rows: same seed and
- * stream, so both consume the same random numbers.
+ * kind, binary and RGB, the Multi-Scale conditional model, and completions of given rows, under both
+ * kernel profiles: same seed and stream, so both consume the same random numbers.
  *
  * Checks, per case: every generated sub-pixel's logits (what its draw read) within a relative 1e-5 of
  * the sequential sampler's, and the images equal. A draw could legitimately differ only where u lies
@@ -19,7 +19,7 @@ import { PixelModel } from "../src/models/model.ts";
 import { Sampler } from "../src/models/sampler.ts";
 import type { ImageSampler, SampleOptions } from "../src/models/sampling.ts";
 import { randomizeParams } from "./model_util.ts";
-import { testGpu } from "./util.ts";
+import { PROFILES, testGpu, withPolicy } from "./util.ts";
 
 const LOGIT_TOLERANCE = 1e-5;
 /** Rounding of a float32 inverse CDF over 256 terms, well above what it accumulates. */
@@ -110,15 +110,24 @@ for (const c of CASES) {
     const per = cfg.height * cfg.width * cfg.channels, levels = c.rgb ? 256 : 2;
     const random = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rng.uniform() * levels));
     const small = c.conditional ? random(B * per / 4) : undefined;
-    const seq = new Sampler(model, B), inc = new IncrementalSampler(model, B);
+    const seq = new Sampler(model, B);
     const runs: SampleOptions[] = [
       { seed: 1234, stream: 3, small },
       // A completion: the top half given, the rest generated.
       { seed: 99, stream: 1, small, prefix: random(B * per), keepRows: cfg.height / 2 },
     ];
-    for (const o of runs) compare(model, await run(seq, o), await run(inc, o), o, B);
+    const want = [];
+    for (const o of runs) want.push(await run(seq, o));
     seq.destroy();
-    inc.destroy();
+    // Both kernel profiles: one kernel per layer (software) and one fused kernel per sub-pixel (GPU).
+    // The fused one, slow to compile here, on every binary case and one RGB case: between them every
+    // layer kind, colour groups and conditioning.
+    const fused = !c.rgb || c.conditional;
+    for (const { policy } of PROFILES.filter((p) => fused || p.policy.profile === "software")) {
+      const inc = withPolicy(gpu, policy, () => new IncrementalSampler(model, B));
+      for (const [i, o] of runs.entries()) compare(model, want[i], await run(inc, o), o, B);
+      inc.destroy();
+    }
     model.destroy();
   });
 }

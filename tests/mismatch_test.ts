@@ -55,7 +55,28 @@ Deno.test("sample --figures refuses a dataset of another shape before sampling",
     oneError(r),
     `sample: ${cifar} models 32x32x3 256-level images; binarized-mnist test images are 28x28x1 binary`,
   );
-  assert.doesNotMatch(r.stderr, /row 1\//, "no image may be sampled");
+  assert.doesNotMatch(r.stderr, /row \d+\/\d+/, "no image may be sampled");
+  await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+  // --complete reads the dataset the checkpoint records; this model file records none.
+  const unnamed = await task("sample", ["--checkpoint", cifar, "--complete", "2", "--out", out]);
+  assert.equal(
+    oneError(unnamed),
+    "sample: name the test images of --complete with --dataset (binarized-mnist, cifar10, imagenet32, imagenet64)",
+  );
+  const other = await task("sample", [
+    "--checkpoint",
+    cifar,
+    "--complete",
+    "2",
+    "--dataset",
+    "binarized-mnist",
+    "--out",
+    out,
+  ]);
+  assert.match(
+    oneError(other),
+    /models 32x32x3 256-level images; binarized-mnist test images are 28x28x1 binary$/,
+  );
   await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
 });
 

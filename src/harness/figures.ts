@@ -105,6 +105,14 @@ function checkLength(data: Uint8Array, count: number, s: TileStyle, where: strin
   }
 }
 
+/**
+ * The upscaling of a sample or completion figure (nearest neighbour): 28x28 and 32x32 images 4x, 64x64
+ * 2x, so that every figure's tiles are about 128 pixels on a side.
+ */
+export function figureScale(height: number): number {
+  return Math.max(1, Math.floor(128 / height));
+}
+
 /** Options for {@link imageGrid}. */
 export interface GridOptions {
   /** Tiles per row; default ⌈√count⌉. */

@@ -4,10 +4,10 @@
  * original (Fig. 1), and 256-way softmax histograms of chosen conditionals (Fig. 6, RGB data only).
  */
 import type { PixelModel } from "../models/model.ts";
-import { createSampler } from "../models/sampler.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import type { ImageSet } from "./datasets/types.ts";
-import { completionFigure, histogramFigure, imageGrid } from "./figures.ts";
+import { drawShowing } from "./draw_progress.ts";
+import { completionFigure, figureScale, histogramFigure, imageGrid } from "./figures.ts";
 
 export interface FigureCounts {
   samples: number;
@@ -16,6 +16,8 @@ export interface FigureCounts {
   completions: number;
   /** Sample with the reference sampler (one forward pass per sub-pixel) instead of the incremental one. */
   sequential?: boolean;
+  /** Progress label of the sampling (none when absent). */
+  label?: string;
 }
 
 /** Writes `<prefix>-samples.png`, `<prefix>-completions.png` and (RGB) `<prefix>-softmax.png`; returns the paths. */
@@ -26,53 +28,81 @@ export async function writeFigures(
   counts: FigureCounts,
   seed: number,
 ): Promise<string[]> {
-  const c = model.config;
-  const binary = c.output === "binary";
-  const per = c.height * c.width * c.channels;
-  const paths: string[] = [];
-
-  const sampler = createSampler(model, counts.samples, counts.sequential);
-  const samples = await sampler.sample({ seed, stream: 1 });
-  sampler.destroy();
-  paths.push(`${prefix}-samples.png`);
-  await writeFileAtomic(
-    paths.at(-1)!,
-    imageGrid(samples, counts.samples, c.height, c.width, c.channels, { binary, scale: 2 }),
+  const label = counts.label && `${counts.label} samples`;
+  const samples = await drawShowing(
+    model,
+    counts.samples,
+    { seed, stream: 1, sequential: counts.sequential },
+    label,
   );
-
-  // Fig. 1: keep the top half of test images, sample the rest several times. The images are spread
-  // over the set (binarized MNIST's test file is sorted by digit).
-  const keepRows = Math.floor(c.height / 2);
-  const n = counts.completed, k = counts.completions;
-  const picked = Array.from({ length: n }, (_, i) => {
-    const at = Math.floor((i * testSet.count) / n) * per;
-    return testSet.pixels.subarray(at, at + per);
-  });
-  const prefixImages = new Uint8Array(n * k * per);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) prefixImages.set(picked[i], (i * k + j) * per);
-  const completer = createSampler(model, n * k, counts.sequential);
-  const done = await completer.sample({ seed, stream: 2, prefix: prefixImages, keepRows });
-  completer.destroy();
-  const rows = picked.map((image, i) => ({
-    occluded: image,
-    completions: Array.from({ length: k }, (_, j) => done.subarray((i * k + j) * per, (i * k + j + 1) * per)),
-    original: image,
-  }));
-  paths.push(`${prefix}-completions.png`);
+  const paths = [`${prefix}-samples.png`, `${prefix}-completions.png`];
+  await writeFileAtomic(paths[0], samplesPng(model, samples));
   await writeFileAtomic(
-    paths.at(-1)!,
-    completionFigure(rows, c.height, c.width, c.channels, { keepRows, binary, scale: 2 }),
+    paths[1],
+    await completionsPng(model, testSet, counts.completed, counts.completions, seed, {
+      sequential: counts.sequential,
+      label: counts.label && `${counts.label} completions`,
+    }),
   );
-
-  if (!binary) {
+  if (model.config.output !== "binary") {
     paths.push(`${prefix}-softmax.png`);
     await writeFileAtomic(paths.at(-1)!, await softmaxPanels(model, testSet));
   }
   return paths;
 }
 
+/** Fig. 7: a grid of the model's images (u8, NHWC), upscaled as figures are (figureScale). */
+export function samplesPng(model: PixelModel, images: Uint8Array): Uint8Array {
+  const c = model.config, count = images.length / (c.height * c.width * c.channels);
+  return imageGrid(images, count, c.height, c.width, c.channels, {
+    binary: c.output === "binary",
+    scale: figureScale(c.height),
+  });
+}
+
+/**
+ * Fig. 1: keeps the top half of `n` test images, spread over the set (binarized MNIST's test file is
+ * sorted by digit), and samples the rest `k` times each; one row per image, occluded | completions |
+ * original.
+ */
+export async function completionsPng(
+  model: PixelModel,
+  testSet: ImageSet,
+  n: number,
+  k: number,
+  seed: number,
+  o: { sequential?: boolean; label?: string } = {},
+): Promise<Uint8Array> {
+  const c = model.config;
+  const per = c.height * c.width * c.channels;
+  const keepRows = Math.floor(c.height / 2);
+  const picked = Array.from({ length: n }, (_, i) => {
+    const at = Math.floor((i * testSet.count) / n) * per;
+    return testSet.pixels.subarray(at, at + per);
+  });
+  const prefix = new Uint8Array(n * k * per);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) prefix.set(picked[i], (i * k + j) * per);
+  const done = await drawShowing(model, n * k, {
+    seed,
+    stream: 2,
+    prefix,
+    keepRows,
+    sequential: o.sequential,
+  }, o.label);
+  const rows = picked.map((image, i) => ({
+    occluded: image,
+    completions: Array.from({ length: k }, (_, j) => done.subarray((i * k + j) * per, (i * k + j + 1) * per)),
+    original: image,
+  }));
+  return completionFigure(rows, c.height, c.width, c.channels, {
+    keepRows,
+    binary: c.output === "binary",
+    scale: figureScale(c.height),
+  });
+}
+
 /** Fig. 6: the first pixel's red value, and the three colours of a pixel in the middle of a test image. */
-async function softmaxPanels(model: PixelModel, testSet: ImageSet): Promise<Uint8Array> {
+export async function softmaxPanels(model: PixelModel, testSet: ImageSet): Promise<Uint8Array> {
   const c = model.config;
   const per = c.height * c.width * c.channels;
   const mg = model.buildGraph(1, false, "softmax figure");

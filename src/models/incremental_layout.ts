@@ -110,12 +110,22 @@ export function layoutOf(
   };
   const bytes = recordFloats(layout) * 4;
   if (bytes > limitBytes) {
-    throw new GpuError(
+    const perImage = bytes / images, fits = Math.floor(limitBytes / perImage);
+    throw new BatchLimitError(
       `incremental sampler: ${canvas.batch} images need ${bytes} bytes of resident state, over this ` +
         `adapter's storage binding limit ${limitBytes}; use a smaller batch`,
+      // Images are laid out in whole workgroups of `group` once the batch reaches one.
+      fits >= canvas.group ? Math.floor(fits / canvas.group) * canvas.group : fits,
     );
   }
   return layout;
+}
+
+/** A batch over the adapter's storage binding limit; `fits` is the largest batch that fits (maybe 0). */
+export class BatchLimitError extends GpuError {
+  constructor(message: string, readonly fits: number) {
+    super(message);
+  }
 }
 
 /** Floats of the whole record map. */

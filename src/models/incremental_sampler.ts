@@ -1,7 +1,7 @@
 /**
  * The incremental sampler: every layer resident, each sub-pixel computing only the channels it
- * completes at its own pixel (incremental_ops.ts), in one fused dispatch that ends with the draw
- * (src/wgsl/incremental.ts). It draws what the reference sampler (sampler.ts) draws from the same
+ * completes at its own pixel (incremental_ops.ts), in one fused dispatch that ends with the draw, or on
+ * a software adapter one dispatch per layer (src/wgsl/incremental.ts). It draws what the reference sampler (sampler.ts) draws from the same
  * (seed, stream).
  *
  * The position of a dispatch is in its bind group: the records are bound at the pixel's window, the
@@ -15,7 +15,7 @@ import { type Dispatch, Graph } from "../engine/graph.ts";
 import { GpuError } from "../engine/device.ts";
 import { Tensor } from "../engine/tensor.ts";
 import { diagonalPadding } from "../wgsl/diagonal_padding.ts";
-import { initKernel, logitStride, rowEndKernel, stepKernel } from "../wgsl/incremental.ts";
+import { initKernel, logitStride, rowEndKernels, stepKernels } from "../wgsl/incremental.ts";
 import type { Kernel } from "../wgsl/kernel.ts";
 import { logits } from "./architecture.ts";
 import { IncrementalOps, type LstmRefs, type Plan, subpixelOf } from "./incremental_ops.ts";
@@ -29,8 +29,16 @@ import {
   submitRows,
 } from "./sampling.ts";
 
-/** Images per workgroup and invocations per workgroup, per kernel profile (see src/engine/tiles.ts). */
-const SHAPES = { software: { group: 8, workgroup: 8 }, gpu: { group: 4, workgroup: 64 } };
+/**
+ * Per kernel profile (see src/engine/tiles.ts): images per workgroup, invocations per workgroup, and
+ * layers per kernel. A GPU runs each sub-pixel as one fused kernel; a software adapter one kernel per
+ * layer, which Mesa compiles in seconds where a fused 12-layer RGB kernel took over ten minutes (see
+ * stepKernels) and which costs it about a dispatch (~25 us) per layer and sub-pixel.
+ */
+const SHAPES = {
+  software: { group: 8, workgroup: 8, nodesPerKernel: 1 },
+  gpu: { group: 4, workgroup: 64, nodesPerKernel: Infinity },
+};
 
 export class IncrementalSampler implements ImageSampler {
   readonly plan: Plan;
@@ -40,9 +48,10 @@ export class IncrementalSampler implements ImageSampler {
   private readonly log: Tensor;
   private readonly key: Tensor;
   private readonly once: Dispatch[];
-  /** Per pixel: a dispatch per sub-pixel, and the given-row dispatch. */
-  private readonly pixels: { draw: Dispatch[]; given: Dispatch | null }[] = [];
-  private readonly rowEnd: (Dispatch | null)[];
+  /** Per pixel: the dispatches of its sub-pixels in order, and those of a given pixel. */
+  private readonly pixels: { draw: Dispatch[]; given: Dispatch[] }[] = [];
+  /** Per row: the Diagonal BiLSTM's right direction (none for other kinds). */
+  private readonly rowEnd: Dispatch[][];
 
   constructor(readonly model: PixelModel, readonly batch: number) {
     const c = model.config, gpu = model.gpu;
@@ -85,11 +94,16 @@ export class IncrementalSampler implements ImageSampler {
         );
       }
     });
-    this.layout = layoutOf(
-      this.plan,
-      { batch, height: c.height, width: c.width, group: shape.group },
-      gpu.limits.maxStorageBufferBindingSize,
-    );
+    try {
+      this.layout = layoutOf(
+        this.plan,
+        { batch, height: c.height, width: c.width, group: shape.group },
+        gpu.limits.maxStorageBufferBindingSize,
+      );
+    } catch (e) {
+      this.g.destroy();
+      throw e;
+    }
     const l = this.layout;
     const rec = this.g.alloc("records", [recordFloats(l)]);
     const scr = this.g.alloc("scratch", [l.images * l.scratch]);
@@ -124,15 +138,17 @@ export class IncrementalSampler implements ImageSampler {
       this.plan.nodes.map((n, k) =>
         n.deps.flatMap((d, ch) => (g === null ? this.plan.prefix[k] : subpixelOf(d) === g) ? [ch] : [])
       );
-    const kernel = (g: number | null) =>
-      stepKernel({ ...common, plan: this.plan, layout: l, subpixel: g, columns: columns(g) });
-    const draws = Array.from({ length: c.channels }, (_, g) => kernel(g));
-    const given =
-      columns(null).some((cols, k) =>
-          cols.length && this.plan.nodes[k].op !== "image" && this.plan.nodes[k].op !== "fixed"
-        )
-        ? kernel(null)
-        : null;
+    const kernels = (g: number | null) =>
+      stepKernels({
+        ...common,
+        plan: this.plan,
+        layout: l,
+        subpixel: g,
+        columns: columns(g),
+        nodesPerKernel: shape.nodesPerKernel,
+      });
+    const draws = Array.from({ length: c.channels }, (_, g) => kernels(g));
+    const given = kernels(null);
     const window = (r: number, c0: number) => binding(rec, windowOffset(l, r, c0));
     for (let r = 0; r < c.height; r++) {
       for (let x = 0; x < c.width; x++) {
@@ -146,20 +162,23 @@ export class IncrementalSampler implements ImageSampler {
           KEY: this.key.binding(),
         };
         this.pixels.push({
-          draw: draws.map((k, g) => dispatch(model, `pixel ${p} sub-pixel ${g}`, k, drawRes)),
-          given: given && dispatch(model, `given pixel ${p}`, given, res),
+          draw: draws.flatMap((ks, g) =>
+            ks.map((k, i) => dispatch(model, `pixel ${p} sub-pixel ${g} part ${i}`, k, drawRes))
+          ),
+          given: given.map((k, i) => dispatch(model, `given pixel ${p} part ${i}`, k, res)),
         });
       }
     }
-    const end = rowEndKernel(this.plan, l, shape.workgroup);
+    const ends = rowEndKernels(this.plan, l, shape.workgroup, shape.nodesPerKernel);
     this.rowEnd = Array.from(
       { length: c.height },
       (_, r) =>
-        end &&
-        dispatch(model, `row ${r} end`, end, {
-          REC: window(r + l.pad.top - 1, 0),
-          P: params(model).binding(),
-        }),
+        ends.map((k, i) =>
+          dispatch(model, `row ${r} end part ${i}`, k, {
+            REC: window(r + l.pad.top - 1, 0),
+            P: params(model).binding(),
+          })
+        ),
     );
   }
 
@@ -170,14 +189,10 @@ export class IncrementalSampler implements ImageSampler {
       if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new GpuError(`sample key ${v} is not a u32`);
     }
     this.key.write(Uint32Array.of(o.seed, o.stream ?? 0));
-    const rowEnd = (r: number) => this.rowEnd[r] ? [this.rowEnd[r]!] : [];
     const first: Dispatch[] = [...this.once];
     for (let r = 0; r < keep; r++) {
-      for (let x = 0; x < c.width; x++) {
-        const d = this.pixels[r * c.width + x].given;
-        if (d) first.push(d);
-      }
-      first.push(...rowEnd(r));
+      for (let x = 0; x < c.width; x++) first.push(...this.pixels[r * c.width + x].given);
+      first.push(...this.rowEnd[r]);
     }
     const enc = this.model.gpu.device.createCommandEncoder({ label: "sample: given rows" });
     const pass = enc.beginComputePass();
@@ -186,7 +201,7 @@ export class IncrementalSampler implements ImageSampler {
     this.model.gpu.device.queue.submit([enc.finish()]);
     await submitRows(this.model.gpu, keep, c.height, (pass, y) => {
       for (let x = 0; x < c.width; x++) Graph.encode(pass, this.pixels[y * c.width + x].draw);
-      Graph.encode(pass, rowEnd(y));
+      Graph.encode(pass, this.rowEnd[y]);
     }, o.onRow);
     return Uint8Array.from(await this.maps.targets.readU32());
   }

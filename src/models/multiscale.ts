@@ -12,7 +12,7 @@ import type { Gpu } from "../engine/device.ts";
 import { GpuError } from "../engine/device.ts";
 import { type ModelConfig, resolveModelConfig } from "./config.ts";
 import { PixelModel } from "./model.ts";
-import { createSampler } from "./sampler.ts";
+import { drawImages, type DrawWatch } from "./sampler.ts";
 
 export interface MultiScaleConfig {
   small: ModelConfig;
@@ -104,13 +104,16 @@ export async function sampleMultiScale(
   count: number,
   seed: number,
   sequential = false,
+  watch?: (part: "small" | "large") => DrawWatch,
 ): Promise<{ small: Uint8Array; large: Uint8Array }> {
   resolveMultiScale(smallModel.config, largeModel.config);
-  const s = createSampler(smallModel, count, sequential);
-  const small = await s.sample({ seed, stream: 0 });
-  s.destroy();
-  const l = createSampler(largeModel, count, sequential);
-  const large = await l.sample({ seed, stream: 1, small });
-  l.destroy();
+  const small = await drawImages(smallModel, count, { seed, stream: 0, sequential, watch: watch?.("small") });
+  const large = await drawImages(largeModel, count, {
+    seed,
+    stream: 1,
+    small,
+    sequential,
+    watch: watch?.("large"),
+  });
   return { small, large };
 }

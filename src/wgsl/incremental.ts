@@ -2,8 +2,9 @@
  * The kernels of the incremental sampler (src/models/incremental_ops.ts derives what they compute,
  * src/models/incremental_layout.ts where the values live):
  *
- * - {@link stepKernel}: one sub-pixel of one pixel, fused: every layer's channels of that sub-pixel's
- *   colour group, bottom to top, a storage barrier between layers, then the draw. A workgroup owns a
+ * - {@link stepKernels}: one sub-pixel of one pixel: every layer's channels of that sub-pixel's colour
+ *   group, bottom to top, a storage barrier between layers, then the draw; fused into one kernel, or
+ *   split into a few (see there). A workgroup owns a
  *   group of images; its invocations share out each layer's output channels, and each invocation sums
  *   one channel for all the group's images, so one weight load serves every image.
  * - {@link rowEndKernel}: the Diagonal BiLSTM's right direction along a finished row.
@@ -244,30 +245,51 @@ export interface StepKernelSpec {
   output: "binary" | "softmax256";
   inputScale: number;
   inputShift: number;
+  /** Most layers per kernel (default all: one fused kernel); see {@link stepKernels}. */
+  nodesPerKernel?: number;
 }
 
 /**
- * One sub-pixel (or a given pixel). Bindings REC (the record window of the pixel), SCR, P (the flat
- * parameters); to draw also LOG (the logits map at the pixel), TGT (the images, u32), POS (the pixel's
- * first sub-pixel index p * C) and KEY (the Threefry key).
+ * One sub-pixel (or a given pixel), as consecutive kernels of at most `nodesPerKernel` layers each, the
+ * draw in the last: one fused kernel by default. Splitting trades dispatches for compile time: Mesa's
+ * software adapters compile every storage barrier of a kernel as a coroutine suspension point, which
+ * for a fused kernel of a 12-layer RGB model took over ten minutes; a dispatch boundary orders the
+ * layers as the barrier does (the last layer of each kernel needs none). Bindings REC (the record
+ * window of the pixel), SCR, P (the flat parameters); to draw also LOG (the logits map at the pixel),
+ * TGT (the images, u32), POS (the pixel's first sub-pixel index p * C) and KEY (the Threefry key).
  */
-export function stepKernel(s: StepKernelSpec): Kernel {
-  const { plan, layout: l, workgroup: wg } = s;
-  const a = new Addresses(plan, l);
+export function stepKernels(s: StepKernelSpec): Kernel[] {
+  const { plan } = s;
+  const a = new Addresses(plan, s.layout);
   const draw = s.subpixel !== null;
-  const fns: string[] = [], body: string[] = [];
+  const blocks: { fn: string; code: string }[] = [];
   plan.nodes.forEach((n, k) => {
     const cols = s.columns[k];
     if (n.op === "image" || n.op === "fixed" || !cols.length) return;
-    fns.push(subsetFn(`cols${k}`, cols));
-    body.push(`  // ${n.op} ${n.label}`);
+    let code: string;
     if (n.op === "conv") {
-      const store = draw && k === plan.output ? logitStore(l, n.channels) : undefined;
-      body.push(convCode(a, k, n, cols, wg, store));
-    } else if (n.op === "row-lstm") body.push(rowLstmCode(a, k, n, cols, wg));
-    else body.push(diagonalCode(a, k, n, cols, wg));
+      const store = draw && k === plan.output ? logitStore(s.layout, n.channels) : undefined;
+      code = convCode(a, k, n, cols, s.workgroup, store);
+    } else if (n.op === "row-lstm") code = rowLstmCode(a, k, n, cols, s.workgroup);
+    else code = diagonalCode(a, k, n, cols, s.workgroup);
+    blocks.push({ fn: subsetFn(`cols${k}`, cols), code: `  // ${n.op} ${n.label}\n${code}` });
   });
-  if (draw) body.push(drawCode(s, a));
+  if (!blocks.length) return draw ? [stepKernel(s, [], [drawCode(s, a)], true)] : [];
+  const per = s.nodesPerKernel ?? blocks.length;
+  const kernels: Kernel[] = [];
+  for (let i = 0; i < blocks.length; i += per) {
+    const chunk = blocks.slice(i, i + per), last = i + per >= blocks.length;
+    const body = chunk.map((b) => b.code);
+    if (last && draw) body.push(drawCode(s, a));
+    else body[body.length - 1] = body[body.length - 1].replace(/\n  storageBarrier\(\);$/, "");
+    kernels.push(stepKernel(s, chunk.map((b) => b.fn), body, last && draw));
+  }
+  return kernels;
+}
+
+/** One kernel of {@link stepKernels}: the given layer code, and with `draw` the draw's bindings. */
+function stepKernel(s: StepKernelSpec, fns: string[], body: string[], draw: boolean): Kernel {
+  const { layout: l, workgroup: wg } = s;
   const all: [string, string, boolean][] = [["REC", "f32", true], ["SCR", "f32", true], ["P", "f32", false]];
   if (draw) {
     all.push(["LOG", "f32", true], ["TGT", "u32", true], ["POS", "u32", false], ["KEY", "u32", false]);
@@ -347,34 +369,38 @@ ${pick}
 }
 
 /**
- * The right direction of every Diagonal BiLSTM layer along a finished row, right to left. Bindings REC
- * (the record window at the row above: its row 0 is the row above, row 1 the row) and P.
+ * The right direction of every Diagonal BiLSTM layer along a finished row, right to left, at most
+ * `nodesPerKernel` layers per kernel (as {@link stepKernels}; default all in one). Bindings REC (the
+ * record window at the row above: its row 0 is the row above, row 1 the row) and P.
  */
-export function rowEndKernel(plan: Plan, l: Layout, wg: number): Kernel | null {
+export function rowEndKernels(plan: Plan, l: Layout, wg: number, nodesPerKernel = Infinity): Kernel[] {
   const a = new Addresses(plan, l, true);
-  const body: string[] = [];
+  const blocks: string[] = [];
   plan.nodes.forEach((n, k) => {
     if (n.op !== "diagonal") return;
-    body.push(`  // diagonal ${n.label}: right direction`);
-    body.push(`  for (var s = 0u; s < ${u(l.width)}; s++) {
+    blocks.push(`  // diagonal ${n.label}: right direction
+  for (var s = 0u; s < ${u(l.width)}; s++) {
   let x = ${u(l.width - 1)} - s;
 ${channelLoop(n.channels, wg, ["    let j = t;", ...diagonalStep(a, k, n, 1)].join("\n"))}
   }`);
   });
-  if (!body.length) return null;
-  const code = `
+  const per = Math.min(nodesPerKernel, blocks.length), kernels: Kernel[] = [];
+  for (let i = 0; i < blocks.length; i += per) {
+    const code = `
 ${decls([["REC", "f32", true], ["P", "f32", false]])}
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let rb = wid.x * ${u(l.group * l.record)};
-${body.join("\n")}
+${blocks.slice(i, i + per).join("\n")}
 }`;
-  return scalarMath({
-    code,
-    bindings: ["REC", "P"],
-    workgroups: [l.images / l.group, 1, 1],
-    usesStep: false,
-  });
+    kernels.push(scalarMath({
+      code,
+      bindings: ["REC", "P"],
+      workgroups: [l.images / l.group, 1, 1],
+      usesStep: false,
+    }));
+  }
+  return kernels;
 }
 
 /**

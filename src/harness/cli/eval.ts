@@ -4,10 +4,8 @@ import { evaluate } from "../evaluate.ts";
 import { checkFits } from "../fit.ts";
 import { largestBatch } from "../../models/model.ts";
 import { loadSplit, subsampledSet } from "../table_data.ts";
-import type { DatasetId } from "../tables/types.ts";
+import { type DatasetId, DATASETS } from "../tables/types.ts";
 import { device, parseCli, positiveInt, runMain, UsageError } from "./common.ts";
-
-const DATASETS: DatasetId[] = ["binarized-mnist", "cifar10", "imagenet32", "imagenet64"];
 
 const HELP = `usage: deno task eval --checkpoint PATH [options]
 

@@ -271,11 +271,11 @@ async function main(): Promise<number> {
   await readResultsOrNone(out);
   await readTableCurves(curves);
   const figures = !a["no-figures"] && tier !== "smoke";
-  const figureCounts = tier === "paper"
-    ? { samples: 64, completed: 6, completions: 5 }
-    : { samples: 8, completed: 3, completions: 2 };
-  // The table's last runnable row, so that of a table spread over jobs (--rows) only one writes figures.
-  const figureRow = runnableRows(table).at(-1)?.id;
+  // Samples per row: 64 binary images, 16 RGB ones (issue 9); completions as in Fig. 1.
+  const figureCounts = (binary: boolean) => ({
+    samples: binary ? 64 : 16,
+    ...(tier === "paper" ? { completed: 6, completions: 5 } : { completed: 3, completions: 2 }),
+  });
   const log = (s: string) => console.error(s);
   log(`repro ${table.id} (${table.title}), tier ${tier}, on ${gpu.summary.description}`);
   /** The rows computed so far, kept aside when the run fails before they reach `out`. */
@@ -305,12 +305,13 @@ async function main(): Promise<number> {
       log,
       onResult: (r) => computed.push(r),
       afterRow: async (row, _run, model, data) => {
-        if (!figures || row.id !== figureRow) return;
+        if (!figures) return;
+        const counts = { ...figureCounts(model.config.output === "binary"), label: `  ${row.id}` };
         const paths = await writeFigures(
           model,
           data.eval,
-          join(dir, `${table.id}-${tier}`),
-          figureCounts,
+          join(dir, `${table.id}-${tier}-${row.id}`),
+          counts,
           seed,
         );
         log(`  figures: ${paths.join(", ")}`);

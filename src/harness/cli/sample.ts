@@ -1,33 +1,37 @@
 /** `deno task sample`: generate images (or completions of test images) from a trained model as PNG. */
 import { sampleMultiScale } from "../../models/multiscale.ts";
-import { largestBatch } from "../../models/model.ts";
-import { createSampler } from "../../models/sampler.ts";
 import { writeFileAtomic } from "../atomic.ts";
 import { loadModelFile } from "../checkpoint.ts";
-import { imageGrid } from "../figures.ts";
+import { drawProgress, drawShowing } from "../draw_progress.ts";
 import { checkFits } from "../fit.ts";
 import { probeOutput } from "../probe.ts";
-import { writeFigures } from "../paper_figures.ts";
+import { completionsPng, samplesPng, softmaxPanels } from "../paper_figures.ts";
 import { loadSplit } from "../table_data.ts";
-import type { DatasetId } from "../tables/types.ts";
+import { type DatasetId, DATASETS } from "../tables/types.ts";
 import { device, parseCli, positiveInt, runMain, UsageError } from "./common.ts";
 
 const HELP = `usage: deno task sample --checkpoint PATH [options]
 
 Generates images pixel by pixel (R, then G, then B within a pixel) and writes a PNG grid. Each sub-pixel
 computes only what it completes, every layer kept resident (the incremental sampler); --sequential runs
-the reference sampler instead, one whole forward pass per sub-pixel, which draws the same images.
+the reference sampler instead, one whole forward pass per sub-pixel, which draws the same images. Images
+are drawn in batches that fit the adapter; progress shows rows done, sub-pixels/s and the ETA.
 
 options:
   --checkpoint PATH model file or training checkpoint (required)
   --large PATH      Multi-Scale: a conditional model that generates the full-size images given the
                     small ones --checkpoint generates (both grids are written)
-  --count N         images (default 16)
+  --count N         images (default 16; with --complete, none unless given)
+  --complete K      complete K test images from their top half, each --completions times, laid out as
+                    in the paper's Fig. 1 (occluded | completions | original), into <out>-completions.png
+  --completions M   completions of each image for --complete (default 3)
+  --dataset D       the test images of --complete (binarized-mnist, cifar10, imagenet32, imagenet64;
+                    default: the dataset the checkpoint was trained on, when it records one)
+  --figures DATASET the paper's figures next to --out: 4 completions of test images of DATASET, 3 each,
+                    and (RGB) the softmax histograms of Fig. 6
+  --data DIR        dataset directory for --complete and --figures (CIFAR-10 or ImageNet)
   --seed N          random seed (default 1)
   --out FILE        PNG path (default results/samples.png)
-  --figures DATASET also write the paper's completion and softmax figures next to --out, using the test
-                    images of DATASET (binarized-mnist, cifar10, imagenet32, imagenet64)
-  --data DIR        dataset directory for --figures (CIFAR-10 or ImageNet)
   --sequential      the reference sampler (same images, one forward pass per sub-pixel)
   --help            this text`;
 
@@ -38,6 +42,9 @@ async function main(): Promise<number> {
       checkpoint: { type: "string" },
       large: { type: "string" },
       count: { type: "string" },
+      complete: { type: "string" },
+      completions: { type: "string" },
+      dataset: { type: "string" },
       seed: { type: "string" },
       out: { type: "string" },
       figures: { type: "string" },
@@ -51,56 +58,69 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!a.checkpoint) throw new UsageError("--checkpoint is required");
-  const count = positiveInt("count", a.count, 16), seed = positiveInt("seed", a.seed, 1);
+  const complete = a.complete === undefined ? 0 : positiveInt("complete", a.complete);
+  const completions = positiveInt("completions", a.completions, 3);
+  const count = a.count === undefined && complete ? 0 : positiveInt("count", a.count, 16);
+  const seed = positiveInt("seed", a.seed, 1);
+  if (a.figures && a.dataset) throw new UsageError("--figures names its dataset: drop --dataset");
+  if (a.large && (complete || a.figures)) {
+    throw new UsageError("--complete and --figures take one model, not a Multi-Scale pair (--large)");
+  }
   const out = a.out ?? "results/samples.png";
+  const stem = out.replace(/\.png$/, "");
   // The grids and figures all go next to --out.
   await probeOutput(out);
   const gpu = await device();
-  const { model } = await loadModelFile(gpu, a.checkpoint);
+  const { model, metadata } = await loadModelFile(gpu, a.checkpoint);
   const c = model.config;
-  // The figures' test images, loaded (and checked against the model) before any sampling.
-  const test = a.figures
-    ? await loadSplit(a.figures as DatasetId, a.figures.startsWith("imagenet") ? "valid" : "test", {
-      data: a.data,
-    })
+  // The test images, loaded (and checked against the model) before any sampling.
+  const recorded = metadata.run ? JSON.parse(metadata.run).dataset_name : undefined;
+  const dataset = (a.figures ?? (complete ? a.dataset ?? recorded : undefined)) as DatasetId | undefined;
+  if (complete && !a.figures && (!dataset || !DATASETS.includes(dataset))) {
+    throw new UsageError(`name the test images of --complete with --dataset (${DATASETS.join(", ")})`);
+  }
+  const test = dataset
+    ? await loadSplit(dataset, dataset.startsWith("imagenet") ? "valid" : "test", { data: a.data })
     : null;
   if (test) checkFits(a.checkpoint, c, test);
-  const binary = c.output === "binary";
   const large = a.large ? (await loadModelFile(gpu, a.large)).model : undefined;
-  for (const m of large ? [model, large] : [model]) {
-    const fits = largestBatch(m.config, gpu.limits.maxStorageBufferBindingSize, count);
-    if (fits < count) {
-      throw new UsageError(
-        `${count} ${m.config.height}x${m.config.width} images at once exceed this adapter's ` +
-          `storage-binding limit; use --count ${fits} or less`,
-      );
-    }
-  }
   const t0 = performance.now();
-  if (large) {
-    const { small, large: full } = await sampleMultiScale(model, large, count, seed, a.sequential);
-    const l = large.config;
-    await writeFileAtomic(
-      out.replace(/\.png$/, "-small.png"),
-      imageGrid(small, count, c.height, c.width, c.channels, { binary }),
+  const written: string[] = [];
+  if (large && count) {
+    const watches = {
+      small: drawProgress(model, "sample small"),
+      large: drawProgress(large, "sample large"),
+    };
+    const { small, large: full } = await sampleMultiScale(
+      model,
+      large,
+      count,
+      seed,
+      a.sequential,
+      (p) => watches[p],
     );
-    await writeFileAtomic(out, imageGrid(full, count, l.height, l.width, l.channels, { binary }));
-  } else {
-    const sampler = createSampler(model, count, a.sequential);
-    const images = await sampler.sample({ seed, onRow: (y) => console.error(`row ${y + 1}/${c.height}`) });
-    sampler.destroy();
-    await writeFileAtomic(out, imageGrid(images, count, c.height, c.width, c.channels, { binary, scale: 2 }));
+    Object.values(watches).forEach((w) => w.done());
+    written.push(`${stem}-small.png`, out);
+    await writeFileAtomic(written[0], samplesPng(model, small));
+    await writeFileAtomic(out, samplesPng(large, full));
+  } else if (count) {
+    const images = await drawShowing(model, count, { seed, sequential: a.sequential }, "sample");
+    await writeFileAtomic(out, samplesPng(model, images));
+    written.push(out);
   }
-  console.error(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  if (test) {
-    const paths = await writeFigures(model, test, out.replace(/\.png$/, ""), {
-      samples: count,
-      completed: 4,
-      completions: 3,
+  if (test && (complete || a.figures)) {
+    written.push(`${stem}-completions.png`);
+    const png = await completionsPng(model, test, complete || 4, complete ? completions : 3, seed, {
       sequential: a.sequential,
-    }, seed);
-    console.error(`wrote ${paths.join(", ")}`);
+      label: "complete",
+    });
+    await writeFileAtomic(written.at(-1)!, png);
   }
+  if (test && a.figures && c.output !== "binary") {
+    written.push(`${stem}-softmax.png`);
+    await writeFileAtomic(written.at(-1)!, await softmaxPanels(model, test));
+  }
+  console.error(`wrote ${written.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return 0;
 }
 

@@ -102,7 +102,8 @@ export interface TableRow {
   tiers?: Record<Tier, TierRun>;
 }
 
-export type DatasetId = "binarized-mnist" | "cifar10" | "imagenet32" | "imagenet64";
+export const DATASETS = ["binarized-mnist", "cifar10", "imagenet32", "imagenet64"] as const;
+export type DatasetId = typeof DATASETS[number];
 
 export interface PaperTable {
   /** Name used on the command line and for results/<id>.csv. */
