@@ -122,18 +122,21 @@ export class Series {
 
 /**
  * Samples of a host-driven task (one that submits several times and waits itself, like the sampler),
- * by wall clock. The first call only warms it up.
+ * by wall clock. The first call only warms it up, unless told not to.
  */
 export class TaskSeries {
   readonly perRep: number[] = [];
   readonly clock: Clock = "wall";
-  private warm = false;
+  private warmed: boolean;
 
-  constructor(readonly task: () => Promise<void>) {}
+  /** @param o.warm run the task once untimed before the first sample (default true) */
+  constructor(readonly task: () => Promise<void>, o: { warm?: boolean } = {}) {
+    this.warmed = !(o.warm ?? true);
+  }
 
   async sample(): Promise<void> {
-    if (!this.warm) {
-      this.warm = true;
+    if (!this.warmed) {
+      this.warmed = true;
       await this.task();
     }
     const t0 = performance.now();

@@ -97,9 +97,13 @@ async function main(): Promise<number> {
       count,
       seed,
       a.sequential,
-      (p) => watches[p],
+      // The small images' progress ends where the large ones' begins.
+      (p) => {
+        if (p === "large") watches.small.done();
+        return watches[p];
+      },
     );
-    Object.values(watches).forEach((w) => w.done());
+    watches.large.done();
     written.push(`${stem}-small.png`, out);
     await writeFileAtomic(written[0], samplesPng(model, small));
     await writeFileAtomic(out, samplesPng(large, full));
