@@ -281,7 +281,7 @@ export function stepKernels(s: StepKernelSpec): Kernel[] {
     const chunk = blocks.slice(i, i + per), last = i + per >= blocks.length;
     const body = chunk.map((b) => b.code);
     if (last && draw) body.push(drawCode(s, a));
-    else body[body.length - 1] = body[body.length - 1].replace(/\n  storageBarrier\(\);$/, "");
+    else body[body.length - 1] = body[body.length - 1].replace(/\n {2}storageBarrier\(\);$/, "");
     kernels.push(stepKernel(s, chunk.map((b) => b.fn), body, last && draw));
   }
   return kernels;
