@@ -120,9 +120,9 @@ for (const c of CASES) {
     for (const o of runs) want.push(await run(seq, o));
     seq.destroy();
     // Both kernel profiles: one kernel per layer (software) and one fused kernel per sub-pixel (GPU).
-    // The fused one, slow to compile here, on every binary case and one RGB case: between them every
-    // layer kind, colour groups and conditioning.
-    const fused = !c.rgb || c.conditional;
+    // The fused one, slow to compile here, on every binary case and the cheapest RGB one: between them
+    // every layer kind, colour groups and conditioning.
+    const fused = !c.rgb || c.kind === "pixelcnn";
     for (const { policy } of PROFILES.filter((p) => fused || p.policy.profile === "software")) {
       const inc = withPolicy(gpu, policy, () => new IncrementalSampler(model, B));
       for (const [i, o] of runs.entries()) compare(model, want[i], await run(inc, o), o, B);
