@@ -1,15 +1,15 @@
 /**
  * The incremental sampler: every layer resident, each sub-pixel computing only the channels it
  * completes at its own pixel (incremental_ops.ts), in one fused dispatch that ends with the draw, or on
- * a software adapter one dispatch per layer (src/wgsl/incremental.ts). It draws what the reference sampler (sampler.ts) draws from the same
- * (seed, stream).
+ * a software adapter one dispatch per layer (src/wgsl/incremental.ts). It draws what the reference
+ * sampler (sampler.ts) draws from the same (seed, stream).
  *
  * The position of a dispatch is in its bind group: the records are bound at the pixel's window, the
  * logits map at the pixel, and a slot holds the pixel's first sub-pixel index; so every pixel has its
  * own bind groups, recorded once. Per batch: the conditioning maps and padding states, the records'
- * initial values, the given rows (one dispatch per pixel, every channel, no draw), then one command
- * buffer per generated row: per pixel one dispatch per sub-pixel, and after the row the Diagonal
- * BiLSTM's right direction. Nothing is read back until the images are done.
+ * initial values, the given rows (per pixel every channel, no draw), then one command buffer per
+ * generated row: per pixel the dispatches of each sub-pixel in turn (one each, or one per layer), and
+ * after the row the Diagonal BiLSTM's right direction. Nothing is read back until the images are done.
  */
 import { type Dispatch, Graph } from "../engine/graph.ts";
 import { GpuError } from "../engine/device.ts";

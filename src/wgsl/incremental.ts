@@ -4,16 +4,16 @@
  *
  * - {@link stepKernels}: one sub-pixel of one pixel: every layer's channels of that sub-pixel's colour
  *   group, bottom to top, a storage barrier between layers, then the draw; fused into one kernel, or
- *   split into a few (see there). A workgroup owns a
- *   group of images; its invocations share out each layer's output channels, and each invocation sums
- *   one channel for all the group's images, so one weight load serves every image.
- * - {@link rowEndKernel}: the Diagonal BiLSTM's right direction along a finished row.
+ *   split into a few (see there). A workgroup owns a group of images; its invocations share out each
+ *   layer's output channels, and each invocation sums one channel for all the group's images, so one
+ *   weight load serves every image.
+ * - {@link rowEndKernels}: the Diagonal BiLSTM's right direction along a finished row.
  * - {@link initKernel}: the records of a new batch (given rows, padding values).
  *
  * Every sum runs in the order of the whole-image kernels (src/wgsl/conv.ts, lstm.ts, scan.ts): taps as
  * listed, channels ascending, one fused multiply-add each, then bias, then residual; `acc + gates +
  * bias` then the gate nonlinearities for an LSTM. The draw is the inverse CDF of src/wgsl/sample.ts
- * with the same Threefry counter (image, sub-pixel), step for step: it runs inside the fused kernel
+ * with the same Threefry counter (image, sub-pixel), step for step: it runs inside the (last) step kernel
  * here, since a separate draw dispatch costs more than the whole sub-pixel's arithmetic on a software
  * adapter. So each value, and each draw, is the one the sequential sampler computes.
  */
