@@ -10,12 +10,21 @@
 import { openGpu } from "../src/engine/device.ts";
 import { type Dispatch, Graph } from "../src/engine/graph.ts";
 import { activeTaps, conv2d } from "../src/engine/ops/conv.ts";
-import type { Tensor } from "../src/engine/tensor.ts";
+import { Tensor } from "../src/engine/tensor.ts";
+import type { Kernel } from "../src/wgsl/kernel.ts";
 import { channelGroups, convMask, gateGroups } from "../src/models/masks.ts";
 import { PixelModel } from "../src/models/model.ts";
 import { presetByName } from "../src/models/presets.ts";
 import { fillRandom } from "./fill.ts";
-import { MATMUL_SHAPES, matmulCandidates, MatmulSweep, shapeText } from "./matmul_figures.ts";
+import {
+  matmulKernel,
+  type MatmulShape,
+  type MatmulTiles,
+  matmulUniformBKernel,
+  tilesName,
+  type UniformTiles,
+} from "./matmul.ts";
+import { MATMUL_SHAPES, matmulCandidates, MatmulSweep, shapeText, tiles } from "./matmul_figures.ts";
 import { Report } from "./report.ts";
 import { trainStep } from "./steps.ts";
 import { PassTimer, Series } from "./timing.ts";
@@ -44,6 +53,65 @@ for (const { name, shape } of MATMUL_SHAPES) {
     conv2d(g, x, w);
     return new Series(timer, [g.forward]);
   });
+}
+
+/**
+ * Skinny GEMMs of the MNIST presets (16 images of 28 x 28 rows; the PixelCNN's 3x3 16 -> 16 conv as one
+ * GEMM, and a 64 x 64 one) three ways: the engine's GEMM, the plain matmul with B in storage, and the
+ * plain matmul with B in a uniform buffer and the lanes along M (see matmulUniformBKernel). On the
+ * software adapter the last shows what reading weights through a uniform buffer would gain.
+ */
+const SKINNY: { name: string; shape: MatmulShape; storage: MatmulTiles[]; uniform: UniformTiles[] }[] = [
+  {
+    name: "mnist 3x3 16->16 GEMM",
+    shape: { m: 16 * 28 * 28, n: 16, k: 9 * 16 },
+    storage: [tiles(16, 8, 2, 16), tiles(16, 4, 4, 8)],
+    uniform: [{ tm: 4, tn: 16, wg: 8 }, { tm: 8, tn: 16, wg: 8 }],
+  },
+  {
+    name: "mnist 64x64 GEMM",
+    shape: { m: 16 * 28 * 28, n: 64, k: 64 },
+    storage: [tiles(16, 8, 8, 4), tiles(16, 16, 4, 8)],
+    uniform: [{ tm: 4, tn: 32, wg: 8 }, { tm: 4, tn: 64, wg: 8 }],
+  },
+];
+for (const { name, shape, storage, uniform } of SKINNY) {
+  const spec = { shape: shapeText(shape), flops: 2 * shape.m * shape.n * shape.k };
+  let ops: { a: Tensor; b: Tensor; c: Tensor } | null = null;
+  const operands = () => {
+    if (ops) return ops;
+    const g = new Graph(gpu, `skinny ${name}`);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+    const bBuffer = gpu.createBuffer(`skinny ${name} B`, shape.k * shape.n * 4, usage);
+    ops = {
+      a: g.alloc("A", [shape.m, shape.k]),
+      b: new Tensor(gpu, `skinny ${name} B`, [shape.k, shape.n], bBuffer, 0),
+      c: g.alloc("C", [shape.m, shape.n]),
+    };
+    fillRandom(ops.a);
+    fillRandom(ops.b);
+    return ops;
+  };
+  const figure = (label: string, kernel: () => Kernel) =>
+    report.bench({ name: `${label} @ ${name}`, ...spec, n: 2 }, () => {
+      const { a, b, c } = operands();
+      const g = new Graph(gpu, label);
+      g.dispatch(label, kernel(), { A: a, B: b, C: c });
+      return new Series(timer, [g.forward]);
+    });
+  report.bench({ name: `engine GEMM (1x1 conv2d) @ ${name}`, ...spec, n: 2 }, () => {
+    const g = new Graph(gpu, "engine gemm");
+    const x = g.alloc("x", [1, 1, shape.m, shape.k]);
+    const w = g.alloc("w", [1, 1, shape.k, shape.n]);
+    fillRandom(x);
+    fillRandom(w);
+    conv2d(g, x, w);
+    return new Series(timer, [g.forward]);
+  });
+  for (const t of storage) figure(`matmul, B in storage, ${tilesName(t)}`, () => matmulKernel(shape, t));
+  for (const t of uniform) {
+    figure(`matmul, B uniform, ${t.tm}x${t.tn} wg ${t.wg}`, () => matmulUniformBKernel(shape, t));
+  }
 }
 
 /** A masked convolution of a paper layer, CIFAR-10 geometry (batch 16, 32 x 32). */

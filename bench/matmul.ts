@@ -79,3 +79,60 @@ export function matmulKernel(shape: MatmulShape, t: MatmulTiles): Kernel {
   const workgroups: [number, number, number] = [Math.ceil(NV / (wgx * V)), Math.ceil(M / (wgy * tm)), 1];
   return { code: L.join("\n"), bindings: ["A", "B", "C"], workgroups, usesStep: false };
 }
+
+/**
+ * The same product with B read from a uniform buffer (so B is at most 64 KiB, the size of an MNIST
+ * preset's weight matrix) and the SIMD lanes along M: each invocation owns TM rows, strided by the
+ * workgroup size WG so that the lanes take neighbouring rows, and every invocation of a workgroup the
+ * same TN columns. Why it exists: on lavapipe (Mesa 22.3) every storage-buffer load is a loop over the
+ * lanes with a bounds check per element, while a uniform-buffer load is a plain gather, or one load
+ * broadcast when all lanes read the same address, as here. It measures what reading the weights of a
+ * skinny GEMM that way would gain; the engine's kernels read everything from storage.
+ */
+export interface UniformTiles {
+  tm: number;
+  tn: number;
+  wg: number;
+}
+
+export function matmulUniformBKernel(shape: MatmulShape, t: UniformTiles): Kernel {
+  const { m: M, n: N, k: K } = shape;
+  const { tm, tn, wg } = t;
+  if (N % tn || tn % 4 || K % 4) {
+    throw new Error(`matmul: N ${N} must be a multiple of TN ${tn} (of 4), K of 4`);
+  }
+  if (K * N * 4 > 65536) throw new Error(`matmul: B of ${K}x${N} exceeds a 64 KiB uniform buffer`);
+  const V = tn / 4, NV = N / 4, KV = K / 4;
+  const row = (i: number) => `wid.x * ${wg * tm}u + ${i * wg}u + lid.x`;
+  const L: string[] = [
+    "@group(0) @binding(0) var<storage, read> A: array<vec4f>;",
+    `@group(0) @binding(1) var<uniform> B: array<vec4f, ${K * NV}>;`,
+    "@group(0) @binding(2) var<storage, read_write> C: array<vec4f>;",
+    `@compute @workgroup_size(${wg})`,
+    "fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {",
+    `  let c0 = wid.y * ${V}u;`,
+  ];
+  for (let i = 0; i < tm; i++) L.push(`  let ra${i} = min(${row(i)}, ${M - 1}u) * ${KV}u;`);
+  for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var c${i}_${j} = vec4f();`);
+  L.push(`  for (var k = 0u; k < ${KV}u; k++) {`);
+  for (let kk = 0; kk < 4; kk++) {
+    for (let j = 0; j < V; j++) L.push(`    let b${kk}_${j} = B[k * ${4 * NV}u + ${kk * NV + j}u + c0];`);
+  }
+  for (let i = 0; i < tm; i++) {
+    L.push(`    let a${i} = A[ra${i} + k];`);
+    for (let kk = 0; kk < 4; kk++) {
+      for (let j = 0; j < V; j++) {
+        L.push(`    c${i}_${j} = fma(vec4f(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`);
+      }
+    }
+  }
+  L.push("  }");
+  for (let i = 0; i < tm; i++) {
+    L.push(`  if (${row(i)} < ${M}u) {`);
+    for (let j = 0; j < V; j++) L.push(`    C[(${row(i)}) * ${NV}u + c0 + ${j}u] = c${i}_${j};`);
+    L.push("  }");
+  }
+  L.push("}");
+  const workgroups: [number, number, number] = [Math.ceil(M / (wg * tm)), NV / V, 1];
+  return { code: L.join("\n"), bindings: ["A", "B", "C"], workgroups, usesStep: false };
+}

@@ -10,7 +10,8 @@ import { matmulKernel, type MatmulShape, type MatmulTiles, tilesName } from "./m
 import type { Report } from "./report.ts";
 import { type PassTimer, Series } from "./timing.ts";
 
-const t = (tm: number, tn: number, wgx: number, wgy: number, interleave = false): MatmulTiles => ({
+/** Matmul tiles: TM x TN per invocation in WGX x WGY workgroups. */
+export const tiles = (tm: number, tn: number, wgx: number, wgy: number, interleave = false): MatmulTiles => ({
   tm,
   tn,
   wgx,
@@ -24,33 +25,33 @@ const t = (tm: number, tn: number, wgx: number, wgy: number, interleave = false)
  * the engine's software tile profile (src/engine/tiles.ts) picks for wide outputs.
  */
 export const SOFTWARE_TILES: MatmulTiles[] = [
-  t(8, 8, 8, 4),
-  t(8, 16, 16, 2),
-  t(8, 16, 16, 2, true),
-  t(16, 16, 8, 4),
-  t(16, 16, 8, 4, true),
-  t(16, 16, 16, 2),
-  t(16, 16, 16, 2, true),
-  t(16, 16, 8, 8),
-  t(24, 16, 8, 4),
-  t(16, 32, 8, 2),
+  tiles(8, 8, 8, 4),
+  tiles(8, 16, 16, 2),
+  tiles(8, 16, 16, 2, true),
+  tiles(16, 16, 8, 4),
+  tiles(16, 16, 8, 4, true),
+  tiles(16, 16, 16, 2),
+  tiles(16, 16, 16, 2, true),
+  tiles(16, 16, 8, 8),
+  tiles(24, 16, 8, 4),
+  tiles(16, 32, 8, 2),
 ];
 
 /** The software candidates that came out on top in trials: the short sweep of the models bench. */
 export const SOFTWARE_SHORTLIST: MatmulTiles[] = [
-  t(16, 16, 16, 2, true),
-  t(16, 16, 8, 4, true),
-  t(16, 32, 8, 2),
+  tiles(16, 16, 16, 2, true),
+  tiles(16, 16, 8, 4, true),
+  tiles(16, 32, 8, 2),
 ];
 
 /** A real GPU wants occupancy: smaller tiles, bigger workgroups (added to the software list there). */
 export const GPU_TILES: MatmulTiles[] = [
-  t(4, 4, 16, 16),
-  t(4, 8, 16, 16),
-  t(4, 8, 16, 16, true),
-  t(8, 8, 16, 16),
-  t(8, 8, 16, 16, true),
-  t(8, 8, 8, 8),
+  tiles(4, 4, 16, 16),
+  tiles(4, 8, 16, 16),
+  tiles(4, 8, 16, 16, true),
+  tiles(8, 8, 16, 16),
+  tiles(8, 8, 16, 16, true),
+  tiles(8, 8, 8, 8),
 ];
 
 export function matmulCandidates(gpu: Gpu, short: boolean): MatmulTiles[] {

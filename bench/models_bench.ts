@@ -18,6 +18,7 @@ import { pct, Report } from "./report.ts";
 import { evalStep, trainStep } from "./steps.ts";
 import { dispatchCount, encodeMs, flopsPerImage } from "../src/models/cost.ts";
 import type { Dispatch } from "../src/engine/graph.ts";
+import type { WeightSpace } from "../src/engine/policy.ts";
 import { PassTimer, Series } from "./timing.ts";
 
 const PEER_TARGET = 0.6;
@@ -53,16 +54,34 @@ for (const p of PRESETS) {
       flops.forward,
     ]] as const
   ) {
-    let step: Dispatch[][] | null = null;
-    report.bench({
-      name: `${kind} ${run.label}`,
-      shape,
-      images: p.batch,
-      flops: perImage * p.batch,
-      n: 1,
-      note: "dense FLOPs",
-      cost: () => ({ dispatches: dispatchCount(step!), encodeMs: encodeMs(gpu, step!) }),
-    }, () => new Series(timer, step = lists(get(), p.batch)));
+    // On a software adapter the training step is timed a second time with every weight read from
+    // storage: the form before small weights moved to uniform buffers (src/engine/tiles.ts).
+    const spaces = kind === "train" && gpu.policy.profile === "software"
+      ? [null, "storage" as const]
+      : [null];
+    for (const weights of spaces) {
+      let step: Dispatch[][] | null = null;
+      report.bench({
+        name: `${kind} ${run.label}${weights ? ", weights in storage" : ""}`,
+        shape,
+        images: p.batch,
+        flops: perImage * p.batch,
+        n: 1,
+        note: "dense FLOPs",
+        cost: () => ({ dispatches: dispatchCount(step!), encodeMs: encodeMs(gpu, step!) }),
+      }, () => new Series(timer, step = withWeights(weights, () => lists(get(), p.batch))));
+    }
+  }
+}
+
+/** Builds with the policy's weight space forced when `weights` is given (graphs read it when recorded). */
+function withWeights<T>(weights: WeightSpace | null, build: () => T): T {
+  const old = gpu.policy;
+  if (weights) gpu.policy = { ...old, weights };
+  try {
+    return build();
+  } finally {
+    gpu.policy = old;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   numericGrad,
   PROFILES,
   randomArray,
+  STORAGE_WEIGHTS,
   testGpu,
   withPolicy,
 } from "./util.ts";
@@ -73,9 +74,9 @@ function fusedRef(c: Case, x: Float64Array, w: Float64Array, bias: Float64Array,
   return y;
 }
 
-// Every case with each tile profile; the reference's own gradient check once per case.
+// Every case with each tile profile and weight space; the reference's own gradient check once per case.
 for (const c of CASES) {
-  for (const variant of PROFILES) {
+  for (const variant of [...PROFILES, STORAGE_WEIGHTS]) {
     Deno.test(`conv2d ${c.name} (${variant.name}): GPU forward and backward match the float64 reference`, async () => {
       const gpu = await testGpu();
       const seed = c.x.reduce((a, b) => a * 31 + b, 7);

@@ -14,6 +14,7 @@ import {
   numericGrad,
   PROFILES,
   randomArray,
+  STORAGE_WEIGHTS,
   testGpu,
   withPolicy,
 } from "./util.ts";
@@ -71,13 +72,19 @@ function weights(geo: ScanGeometry, seed: number): ScanWeights {
 }
 
 // Both ways of running the steps (one dispatch per step, the whole scan in one), with each tile
-// profile, on every case.
-const VARIANTS = PROFILES.flatMap((p) =>
-  (["per-step", "whole"] as const).map((mode) => ({
-    name: `${mode}, ${p.name}`,
-    policy: { ...p.policy, scan: mode },
-  }))
-);
+// profile, on every case; and the per-step software kernels reading the weights from storage.
+const VARIANTS = [
+  ...PROFILES.flatMap((p) =>
+    (["per-step", "whole"] as const).map((mode) => ({
+      name: `${mode}, ${p.name}`,
+      policy: { ...p.policy, scan: mode },
+    }))
+  ),
+  {
+    name: `per-step, ${STORAGE_WEIGHTS.name}`,
+    policy: { ...STORAGE_WEIGHTS.policy, scan: "per-step" as const },
+  },
+];
 for (const geo of CASES) {
   for (const variant of VARIANTS) {
     // Whole scans in software tiles run only when forced (a software adapter scans per step, policy.ts),

@@ -111,6 +111,16 @@ export const PROFILES: Variant[] = [
   { name: "GPU tiles", policy: { profile: "gpu" } },
 ];
 
+/**
+ * The software tiles with every weight read from storage: by default they read a weight of at most
+ * 64 KiB from a uniform buffer instead (src/engine/tiles.ts uniformWeightTiles), so the convolution tests
+ * certify this form too (the larger weights of the paper-sized models take it).
+ */
+export const STORAGE_WEIGHTS: Variant = {
+  name: "software tiles, weights in storage",
+  policy: { profile: "software", weights: "storage" },
+};
+
 /** The variants that matter for a model: both tile profiles, and for an LSTM model the per-step scan. */
 export function modelVariants(kind: string): Variant[] {
   const perStep = { name: "per-step scan", policy: { scan: "per-step" as const } };

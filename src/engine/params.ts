@@ -41,7 +41,9 @@ export interface ParamInfo {
 }
 
 const ALIGN = 64;
-const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// UNIFORM too: a small weight may be bound as a uniform buffer (src/engine/tiles.ts uniformWeightTiles).
+const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC |
+  GPUBufferUsage.COPY_DST;
 
 export class ParamStore {
   readonly infos: ParamInfo[] = [];

@@ -1,21 +1,26 @@
 /**
  * Which kernel variants a device runs: the tile profile (register tiles for a CPU's SIMD lanes on a
- * software adapter, GPU tiles on a real GPU) and how LSTM scans run. Chosen by adapter class; the
- * environment variables PIXELRNN_PROFILE (software | gpu) and PIXELRNN_SCAN (auto | whole | per-step)
- * force a variant, so that tests certify every variant on whatever adapter is at hand.
+ * software adapter, GPU tiles on a real GPU), how LSTM scans run, and whether the software tiles read
+ * small weights from a uniform buffer. Chosen by adapter class; the environment variables
+ * PIXELRNN_PROFILE (software | gpu), PIXELRNN_SCAN (auto | whole | per-step) and PIXELRNN_WEIGHTS
+ * (uniform | storage) force a variant, so that tests certify every variant on whatever adapter is at hand.
  */
 import { GpuError } from "./device.ts";
 
 export type ProfileName = "software" | "gpu";
 export type ScanMode = "auto" | "whole" | "per-step";
+/** Where convolutions read weights of at most 64 KiB from (see ConvSpec.uniformWeight). */
+export type WeightSpace = "uniform" | "storage";
 
 export interface KernelPolicy {
   profile: ProfileName;
   scan: ScanMode;
+  weights: WeightSpace;
 }
 
 const PROFILES: readonly ProfileName[] = ["software", "gpu"];
 const SCANS: readonly ScanMode[] = ["auto", "whole", "per-step"];
+const WEIGHTS: readonly WeightSpace[] = ["uniform", "storage"];
 
 function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
   let v: string | undefined;
@@ -42,5 +47,6 @@ export function defaultPolicy(fallback: boolean, backend: string): KernelPolicy 
   return {
     profile: choice("PIXELRNN_PROFILE", PROFILES, fallback ? "software" : "gpu"),
     scan: choice("PIXELRNN_SCAN", SCANS, fallback || backend === "gl" ? "per-step" : "auto"),
+    weights: choice("PIXELRNN_WEIGHTS", WEIGHTS, "uniform"),
   };
 }

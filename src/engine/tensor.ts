@@ -6,7 +6,9 @@ import { type Gpu, GpuError } from "./device.ts";
 
 export type DType = "f32" | "u32";
 
-const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// UNIFORM too: a small weight may be bound as a uniform buffer (src/engine/tiles.ts uniformWeightTiles).
+const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC |
+  GPUBufferUsage.COPY_DST;
 
 export class Tensor {
   readonly size: number;

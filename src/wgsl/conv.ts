@@ -21,6 +21,8 @@ import {
   columnsVectorisable,
   decl,
   type Kernel,
+  linearLayout,
+  localIds,
   type MapView,
   type Tap,
   type Tiles,
@@ -77,6 +79,13 @@ export interface ConvSpec {
   inputName?: string;
   /** The default store's output binding (default OUT). */
   outputName?: string;
+  /**
+   * W is bound as a uniform buffer of this many vec4s (at most 64 KiB) instead of storage. On lavapipe a
+   * storage load is a loop over the SIMD lanes with a bounds check per element, a uniform load one plain
+   * load (or gather); with tiles whose lanes run along M (wgx = 1) every lane reads the same weights.
+   * Software tiles only: the workgroup-memory form stages W itself.
+   */
+  uniformWeight?: number;
   /** Read max(X, 0) instead of X (a ReLU feeding the convolution). */
   preRelu?: boolean;
   /** Default store: add RES[p, col], a map laid out like the output (a residual connection). */
@@ -97,6 +106,9 @@ function plan(spec: ConvSpec): Plan {
   const { tm, tn } = spec.tiles;
   const Wd = spec.width, M = spec.batch * spec.height * Wd, N = spec.n, CIN = spec.cin;
   if (spec.taps.length === 0 && !spec.epilogue) throw new Error(`${spec.label}: no taps`);
+  if (spec.uniformWeight && spec.tiles.shared) {
+    throw new Error(`${spec.label}: weights in a uniform buffer need register tiles, not shared ones`);
+  }
   const outViews = spec.epilogue ? [] : [spec.output!];
   const vecN = columnsVectorisable(spec, outViews);
   const vecW = vecN && weightVectorisable(spec.weight);
@@ -108,7 +120,7 @@ function plan(spec: ConvSpec): Plan {
   if (spec.taps.length > 0) {
     bindings.push(
       { name: input, access: spec.inputWritable ? "read_write" : "read", vec: vecA },
-      { name: "W", access: "read", vec: vecW },
+      { name: "W", access: "read", vec: vecW, uniformVec4s: spec.uniformWeight },
     );
   }
   if (spec.bias) bindings.push({ name: "BIAS", access: "read", vec: vecN });
@@ -125,6 +137,7 @@ function plan(spec: ConvSpec): Plan {
     vecA,
     vecN,
     vecW,
+    uniformW: (spec.uniformWeight ?? 0) > 0,
     V: vecN ? tn / 4 : tn,
     KK: vecA ? 4 : 1,
     dA: vecA ? 4 : 1,
@@ -152,13 +165,16 @@ function threadSetup(spec: ConvSpec, p: Plan, rowsPerGroup?: number): string[] {
   L.push(`  let z = wid.z;`);
   // rw: the workgroup's first row.
   L.push(`  let rw = wid.y * ${u(rowsPerGroup ?? wgy * tm)};`);
-  L.push(`  let r0 = rw + lid.y * ${u(tm)};`);
+  L.push(...localIds(spec.tiles, linearLayout(spec.tiles) && !rowsPerGroup));
+  L.push(`  let r0 = rw + ly * ${u(tm)};`);
   // Column slot j of a thread is c0 + j * wgx: neighbouring invocations (SIMD lanes on a CPU, a warp on
   // a GPU) read neighbouring vec4s of W.
-  L.push(`  let c0 = wid.x * ${u(wgx * p.V)} + lid.x;`);
+  // With one invocation per workgroup row (lanes along M) c0 is the same in every lane, and is written
+  // so: a load indexed by it alone is then uniform.
+  L.push(`  let c0 = wid.x * ${u(wgx * p.V)}${wgx > 1 ? " + lx" : ""};`);
   for (let j = 0; j < p.V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(p.NV - 1)});`);
   for (let i = 0; i < tm; i++) {
-    const ok = rowsPerGroup ? `lid.y * ${u(tm)} + ${u(i)} < ${u(rowsPerGroup)}` : `m${i} < ${u(M)}`;
+    const ok = rowsPerGroup ? `ly * ${u(tm)} + ${u(i)} < ${u(rowsPerGroup)}` : `m${i} < ${u(M)}`;
     L.push(`  let m${i} = r0 + ${u(i)}; let mm${i} = min(m${i}, ${u(M - 1)});`);
     L.push(
       `  let b${i} = mm${i} / ${u(H * Wd)}; let y${i} = (mm${i} / ${u(Wd)}) % ${u(H)}; ` +
@@ -214,7 +230,7 @@ export function convForward(spec: ConvSpec): Kernel {
   if (p.usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${p.bindings.length}) var<uniform> step: Step;`);
   const body = gemmBody(spec, p);
   L.push(...body.decls, ...sharedDecl(body.shared));
-  L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
+  L.push(`@compute @workgroup_size(${linearLayout(spec.tiles) ? wgx * wgy : `${wgx}, ${wgy}`})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
   L.push(...threadSetup(spec, p));
   L.push(...body.lines);
@@ -292,6 +308,8 @@ interface Derived {
   vecN: boolean;
   /** W is read as vec4s (else one scalar per column, assembled into vec4s when vecN). */
   vecW: boolean;
+  /** W is a uniform array of vec4s (ConvSpec.uniformWeight). */
+  uniformW: boolean;
   /** Column slots per block (vec4 or scalar). */
   V: number;
   /** k-steps per loaded input value (4 when X is read as vec4). */
@@ -520,8 +538,14 @@ function tapBody(
 function weightLoad(d: Derived, w: WeightView, row: string, block: number, cv: string): string {
   if (d.vecW) return `W[${row} + ${u(block / 4)} + ${cv}]`;
   const s = w.sCol ?? 1;
-  const at = (q: number) => `W[${row} + (${u(block + q)} + ${cv}${d.vecN ? " * 4u" : ""}) * ${u(s)}]`;
+  const at = (q: number) =>
+    scalarW(d, `${row} + (${u(block + q)} + ${cv}${d.vecN ? " * 4u" : ""}) * ${u(s)}`);
   return d.vecN ? `vec4f(${[0, 1, 2, 3].map(at).join(", ")})` : at(0);
+}
+
+/** Scalar element `i` of W: a uniform W is an array of vec4s. */
+function scalarW(d: Derived, i: string): string {
+  return d.uniformW ? `W[(${i}) / 4u][(${i}) % 4u]` : `W[${i}]`;
 }
 
 function defaultStore(spec: ConvSpec, ctx: EpilogueContext): string {

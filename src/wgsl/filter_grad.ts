@@ -14,6 +14,8 @@ import {
   columnsVectorisable,
   decl,
   type Kernel,
+  linearLayout,
+  localIds,
   type MapView,
   type Tap,
   type Tiles,
@@ -89,15 +91,17 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   if (usesStep) L.push(STEP_UNIFORM, `@group(0) @binding(${bindings.length}) var<uniform> step: Step;`);
   const tapList = spec.taps.map((t) => `vec3i(${t.dy}, ${t.dx}, ${t.w})`).join(", ");
   L.push(`const TAPS = array<vec3i, ${T}>(${tapList});`);
-  L.push(`@compute @workgroup_size(${wgx}, ${wgy})`);
+  const linear = linearLayout(spec.tiles);
+  L.push(`@compute @workgroup_size(${linear ? wgx * wgy : `${wgx}, ${wgy}`})`);
   L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {`);
   const R = spec.batch * H, chunk = Math.ceil(R / splits);
   const rowGroups = Math.ceil(M / (wgy * tm)), P = partialRows(spec);
+  L.push(...localIds(spec.tiles, linear));
   L.push(`  let z = wid.z / ${u(splits)};`);
   L.push(`  let split = wid.z % ${u(splits)};`);
   L.push(`  let rlo = split * ${u(chunk)}; let rhi = min(rlo + ${u(chunk)}, ${u(R)});`);
-  L.push(`  let r0 = (wid.y * ${u(wgy)} + lid.y) * ${u(tm)};`);
-  L.push(`  let c0 = wid.x * ${u(wgx * V)} + lid.x;`);
+  L.push(`  let r0 = (wid.y * ${u(wgy)} + ly) * ${u(tm)};`);
+  L.push(`  let c0 = wid.x * ${u(wgx * V)} + lx;`);
   L.push(`  let xbase = ${offsetExpr(inp.offset)} + z * ${u(inp.sZ ?? 0)};`);
   L.push(`  let gbase = ${offsetExpr(g.offset)} + z * ${u(g.sZ ?? 0)};`);
   for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(NV - 1)});`);
@@ -232,7 +236,7 @@ function biasRow(
   const zero = d.vecN ? "vec4f()" : "0.0";
   const L: string[] = [];
   L.push(`  if (wid.y == ${u(d.rowGroups)}) {`);
-  L.push(`    if (lid.y != 0u) { return; }`);
+  L.push(`    if (ly != 0u) { return; }`);
   for (let j = 0; j < V; j++) L.push(`    var s${j} = ${zero};`);
   L.push(`    for (var r = rlo; r < rhi; r++) {`);
   L.push(`      let gr = (gbase + (r / ${u(H)}) * ${u(g.sB)} + (r % ${u(H)}) * ${u(g.sY)}) / ${u(dN)};`);

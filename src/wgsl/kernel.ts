@@ -71,9 +71,14 @@ export interface BindingDecl {
   name: string;
   access: "read" | "read_write";
   vec: boolean;
+  /** Read from a uniform buffer of this many vec4s instead of storage (see ConvSpec.uniformWeight). */
+  uniformVec4s?: number;
 }
 
 export function decl(binding: number, b: BindingDecl): string {
+  if (b.uniformVec4s) {
+    return `@group(0) @binding(${binding}) var<uniform> ${b.name}: array<vec4f, ${b.uniformVec4s}>;`;
+  }
   const t = b.vec ? "vec4f" : "f32";
   return `@group(0) @binding(${binding}) var<storage, ${b.access}> ${b.name}: array<${t}>;`;
 }
@@ -105,4 +110,23 @@ export function columnsVectorisable(
   const blocks = spec.blocks ?? [0];
   return spec.n % 4 === 0 && spec.tiles.tn % 4 === 0 && blocks.every((b) => b % 4 === 0) &&
     views.every(viewAligned);
+}
+
+/**
+ * Register tiles (not workgroup-memory ones) declare their workgroup one-dimensional, wgx * wgy
+ * invocations along x, and take a thread's column and row slots (`lx`, `ly`) from lid.x: lavapipe runs a
+ * workgroup's invocations along x in SIMD lanes (8 with AVX2) and along y one after another, so an
+ * 8-row workgroup 2 columns wide would fill 2 lanes of 8. A GPU forms its warps from the same linear
+ * index either way.
+ */
+export function linearLayout(t: Tiles): boolean {
+  return !t.shared;
+}
+
+/** `lx` and `ly`, a thread's column and row slot in its workgroup (see {@link linearLayout}). */
+export function localIds(t: Tiles, linear: boolean): string[] {
+  if (!linear) return [`  let lx = lid.x; let ly = lid.y;`];
+  return t.wgx > 1
+    ? [`  let lx = lid.x % ${t.wgx}u; let ly = lid.x / ${t.wgx}u;`]
+    : [`  let lx = 0u; let ly = lid.x;`];
 }

@@ -37,6 +37,8 @@ export interface StepKernelSpec {
   /** Step 0: the previous state is the learned (h0, c0) of each direction. */
   first: boolean;
   tiles: Tiles;
+  /** W's vec4 count when it is read from a uniform buffer (ConvSpec.uniformWeight; step kernels only). */
+  uniformWeight?: number;
   /**
    * Binding names where a scan kernel differs from a step kernel: the first forward step reads h0
    * (default X) and writes the hidden map (default H); the backward writes the gate gradients (default
@@ -100,6 +102,7 @@ export function forwardStepSpec(spec: StepKernelSpec): ConvSpec {
     weight: { offset: { c: 0 }, sTap: 4 * h * h, ld: 4 * h, sZ: taps.length * 4 * h * h },
     z: spec.z,
     tiles: spec.tiles,
+    uniformWeight: spec.uniformWeight,
     inputWritable: !first,
     inputName: first ? spec.names?.h0 : undefined,
     epilogue: {
@@ -194,6 +197,7 @@ export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
     weight: spec.weight,
     z: spec.z,
     tiles: spec.tiles,
+    uniformWeight: spec.uniformWeight,
     inputWritable: true,
     epilogue: {
       bindings,

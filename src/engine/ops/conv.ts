@@ -12,7 +12,7 @@
 import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor } from "../tiles.ts";
+import { chooseTiles, profileFor, uniformWeightTiles } from "../tiles.ts";
 import { convForward } from "../../wgsl/conv.ts";
 import type { MapView, Tap } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
@@ -94,6 +94,7 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     input: nhwc(src),
     weight: { offset: { c: 0 }, sTap: cin * CO, ld: CO },
   };
+  const fwdUniform = uniformWeightTiles(g.gpu, w, CO);
   const fwd = convForward({
     ...gemm,
     label: name,
@@ -101,7 +102,8 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     bias: opts.bias ? { offset: { c: 0 } } : undefined,
     preRelu: opts.relu,
     residual: res !== undefined,
-    tiles: chooseTiles(profile, M, CO),
+    tiles: fwdUniform?.tiles ?? chooseTiles(profile, M, CO),
+    uniformWeight: fwdUniform?.vec4s,
   });
   const bindings: Record<string, Tensor> = { X: src, W: w, OUT: y };
   if (opts.bias) bindings.BIAS = opts.bias;
@@ -114,6 +116,7 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     if (dx) {
       // dX[p, ci] = sum_t sum_co dY[p - d_t, co] * W[t, ci, co]: a forward conv with flipped taps whose
       // weight is W read transposed (row co, column ci), then zeroed where x <= 0 when x went through a ReLU.
+      const backUniform = uniformWeightTiles(g.gpu, w, C);
       const back = convForward({
         label: `${name} dX`,
         batch: B,
@@ -127,7 +130,8 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
         output: nhwc(dx.grad),
         accumulate: dx.accumulate,
         reluMask: opts.relu,
-        tiles: chooseTiles(profile, M, C),
+        tiles: backUniform?.tiles ?? chooseTiles(profile, M, C),
+        uniformWeight: backUniform?.vec4s,
       });
       const b: Record<string, Tensor> = { X: dy, W: w, OUT: dx.grad };
       if (opts.relu) b.MASKX = x;

@@ -16,7 +16,7 @@ import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { ScanMode } from "../policy.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor, scanTiles } from "../tiles.ts";
+import { chooseTiles, profileFor, scanTiles, uniformWeightTiles } from "../tiles.ts";
 import { convForward } from "../../wgsl/conv.ts";
 import type { MapView } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
@@ -108,6 +108,8 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
   const mode = opts.mode ?? g.gpu.policy.scan;
   const whole = mode === "auto" ? wholeScan({ z: Z, batch: B, width: L, h }, maxGroups) : mode === "whole";
   const tiles = stepTiles(g, B * L, h);
+  // Per-step kernels may read small state-to-state weights from a uniform buffer (software tiles).
+  const uniform = whole ? null : uniformWeightTiles(g.gpu, p.wss, h, 4);
   const scan: ScanSpec = {
     label: name,
     z: Z,
@@ -118,7 +120,8 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
     taps: opts.taps,
     gates: gs,
     states: hs,
-    tiles: whole ? scanTiles(profileFor(g.gpu), tiles.forward, L, h, false) : tiles.forward,
+    tiles: whole ? scanTiles(profileFor(g.gpu), tiles.forward, L, h, false) : uniform?.tiles ?? tiles.forward,
+    uniformWeight: uniform?.vec4s,
   };
 
   const hidden = g.alloc(`${name}.h`, [ZB, Y, X, h]);
@@ -147,7 +150,9 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
     const initial = initialStateSinks(g, name, p, Z * B * L * h);
     const back = {
       ...scan,
-      tiles: whole ? scanTiles(profileFor(g.gpu), tiles.backward, L, h, true) : tiles.backward,
+      tiles: whole
+        ? scanTiles(profileFor(g.gpu), tiles.backward, L, h, true)
+        : uniform?.tiles ?? tiles.backward,
     };
     if (whole) {
       g.dispatch(`${name} backward`, lstmScanBackward({ ...back, weight: transposedWss(scan) }), {
@@ -330,6 +335,7 @@ function perStepBackward(g: Graph, name: string, p: LstmParams, m: BackwardMaps)
       output: { sB: L * h, sY: 0, sX: h, sZ: B * L * h, offset: { c: 0 } },
       z: Z,
       tiles,
+      uniformWeight: scan.uniformWeight,
     }),
     { X: m.dg, W: p.wss, OUT: m.initial.dh0 },
   );
