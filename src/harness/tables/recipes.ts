@@ -1,14 +1,16 @@
 /**
  * The paper tier's training recipes. The paper gives the model sizes (most of them) and batch sizes,
  * but no learning rates, schedules or training lengths: its rates were "set by hand per dataset to the
- * highest values that allowed fast convergence". No calibration run on this project's code has been
- * measured yet, so every recipe is provisional and each reason says what its value rests on instead.
+ * highest values that allowed fast convergence". The calibration runs measured on this project's code so
+ * far are too short to choose them, so every recipe is provisional and each reason says what its value
+ * rests on instead; a recipe lists those runs in its evidence.
  */
 import type { ModelConfig } from "../../models/config.ts";
 import type { ScheduleConfig } from "../schedule.ts";
-import type { Choice, Recipe } from "./types.ts";
+import type { CalibrationRun, Choice, Recipe } from "./types.ts";
 
-const PENDING = "Provisional: calibration runs on this project's code are pending (issue 15).";
+const PENDING = "Provisional: calibration runs on this project's code long enough to choose it are pending " +
+  "(issue 15; the runs so far are the recipe's evidence).";
 
 type Size = Choice<{ layers: number; h: number }>;
 
@@ -28,7 +30,8 @@ export interface DatasetPlan {
   evalEvery: Choice<number>;
 }
 
-export function provisionalRecipe(size: Size, plan: DatasetPlan): Recipe {
+/** A recipe whose values are not yet chosen from calibration runs; `evidence` lists the runs so far. */
+export function provisionalRecipe(size: Size, plan: DatasetPlan, evidence: CalibrationRun[] = []): Recipe {
   return {
     status: "provisional",
     size,
@@ -50,7 +53,7 @@ export function provisionalRecipe(size: Size, plan: DatasetPlan): Recipe {
       why: "[NS] 5 validations without a new best, which spans at least two halvings of the rate, before " +
         `training stops; the tested model is the best by validation NLL either way. ${PENDING}`,
     },
-    evidence: [],
+    evidence,
   };
 }
 
