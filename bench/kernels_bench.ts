@@ -38,12 +38,14 @@ const report = new Report("kernels", gpu);
 const sweep = new MatmulSweep(report, timer, matmulCandidates(gpu, false));
 report.yardstick = () => sweep.yardstick();
 
-for (const { name, shape } of MATMUL_SHAPES) {
+/** The engine's GEMM path (a 1x1 conv2d of x [1,1,M,K] by w [1,1,K,N]) at `shape`. */
+function engineGemm(name: string, shape: MatmulShape, n?: number): void {
   report.bench({
     name: `engine GEMM (1x1 conv2d) @ ${name}`,
     shape: shapeText(shape),
     flops: 2 * shape.m * shape.n * shape.k,
     note: "x [1,1,M,K] * w [1,1,K,N]",
+    n,
   }, () => {
     const g = new Graph(gpu, "engine gemm");
     const x = g.alloc("x", [1, 1, shape.m, shape.k]);
@@ -54,6 +56,8 @@ for (const { name, shape } of MATMUL_SHAPES) {
     return new Series(timer, [g.forward]);
   });
 }
+
+for (const { name, shape } of MATMUL_SHAPES) engineGemm(name, shape);
 
 /**
  * Skinny GEMMs of the MNIST presets (16 images of 28 x 28 rows; the PixelCNN's 3x3 16 -> 16 conv as one
@@ -99,15 +103,7 @@ for (const { name, shape, storage, uniform } of SKINNY) {
       g.dispatch(label, kernel(), { A: a, B: b, C: c });
       return new Series(timer, [g.forward]);
     });
-  report.bench({ name: `engine GEMM (1x1 conv2d) @ ${name}`, ...spec, n: 2 }, () => {
-    const g = new Graph(gpu, "engine gemm");
-    const x = g.alloc("x", [1, 1, shape.m, shape.k]);
-    const w = g.alloc("w", [1, 1, shape.k, shape.n]);
-    fillRandom(x);
-    fillRandom(w);
-    conv2d(g, x, w);
-    return new Series(timer, [g.forward]);
-  });
+  engineGemm(name, shape, 2);
   for (const t of storage) figure(`matmul, B in storage, ${tilesName(t)}`, () => matmulKernel(shape, t));
   for (const t of uniform) {
     figure(`matmul, B uniform, ${t.tm}x${t.tn} wg ${t.wg}`, () => matmulUniformBKernel(shape, t));

@@ -52,22 +52,7 @@ export function matmulKernel(shape: MatmulShape, t: MatmulTiles): Kernel {
   );
   // Out-of-range rows and columns read clamped addresses and are not stored.
   for (let j = 0; j < V; j++) L.push(`  let cb${j} = min(${col(j)}, ${NV - 1}u);`);
-  for (let i = 0; i < tm; i++) L.push(`  let ra${i} = min(r0 + ${i}u, ${M - 1}u) * ${KV}u;`);
-  for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var c${i}_${j} = vec4f();`);
-  L.push(`  for (var k = 0u; k < ${KV}u; k++) {`);
-  L.push(`    let rb = k * ${4 * NV}u;`);
-  for (let kk = 0; kk < 4; kk++) {
-    for (let j = 0; j < V; j++) L.push(`    let b${kk}_${j} = B[rb + ${kk * NV}u + cb${j}];`);
-  }
-  for (let i = 0; i < tm; i++) {
-    L.push(`    let a${i} = A[ra${i} + k];`);
-    for (let kk = 0; kk < 4; kk++) {
-      for (let j = 0; j < V; j++) {
-        L.push(`    c${i}_${j} = fma(vec4f(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`);
-      }
-    }
-  }
-  L.push("  }");
+  reduction(L, { tm, V, KV, NV }, (i) => `min(r0 + ${i}u, ${M - 1}u)`, (kk, j) => `${kk * NV}u + cb${j}`);
   for (let i = 0; i < tm; i++) {
     L.push(`  if (r0 + ${i}u < ${M}u) {`);
     for (let j = 0; j < V; j++) {
@@ -112,11 +97,34 @@ export function matmulUniformBKernel(shape: MatmulShape, t: UniformTiles): Kerne
     "fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {",
     `  let c0 = wid.y * ${V}u;`,
   ];
-  for (let i = 0; i < tm; i++) L.push(`  let ra${i} = min(${row(i)}, ${M - 1}u) * ${KV}u;`);
+  reduction(L, { tm, V, KV, NV }, (i) => `min(${row(i)}, ${M - 1}u)`, (kk, j) => `${kk * NV + j}u + c0`);
+  for (let i = 0; i < tm; i++) {
+    L.push(`  if (${row(i)} < ${M}u) {`);
+    for (let j = 0; j < V; j++) L.push(`    C[(${row(i)}) * ${NV}u + c0 + ${j}u] = c${i}_${j};`);
+    L.push("  }");
+  }
+  L.push("}");
+  const workgroups: [number, number, number] = [Math.ceil(M / (wg * tm)), NV / V, 1];
+  return { code: L.join("\n"), bindings: ["A", "B", "C"], workgroups, usesStep: false };
+}
+
+/**
+ * The accumulators c{i}_{j} of a thread's TM rows and V vec4 column slots, and the loop over K (in vec4
+ * steps) adding A's row i (`rowA(i)`, a row index) times B's slot j: in B's row k, slot j of the four
+ * rows kk of a step is at k * NV + `colB(kk, j)`.
+ */
+function reduction(
+  L: string[],
+  t: { tm: number; V: number; KV: number; NV: number },
+  rowA: (i: number) => string,
+  colB: (kk: number, j: number) => string,
+): void {
+  const { tm, V, KV, NV } = t;
+  for (let i = 0; i < tm; i++) L.push(`  let ra${i} = ${rowA(i)} * ${KV}u;`);
   for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var c${i}_${j} = vec4f();`);
   L.push(`  for (var k = 0u; k < ${KV}u; k++) {`);
   for (let kk = 0; kk < 4; kk++) {
-    for (let j = 0; j < V; j++) L.push(`    let b${kk}_${j} = B[k * ${4 * NV}u + ${kk * NV + j}u + c0];`);
+    for (let j = 0; j < V; j++) L.push(`    let b${kk}_${j} = B[k * ${4 * NV}u + ${colB(kk, j)}];`);
   }
   for (let i = 0; i < tm; i++) {
     L.push(`    let a${i} = A[ra${i} + k];`);
@@ -127,12 +135,4 @@ export function matmulUniformBKernel(shape: MatmulShape, t: UniformTiles): Kerne
     }
   }
   L.push("  }");
-  for (let i = 0; i < tm; i++) {
-    L.push(`  if (${row(i)} < ${M}u) {`);
-    for (let j = 0; j < V; j++) L.push(`    C[(${row(i)}) * ${NV}u + c0 + ${j}u] = c${i}_${j};`);
-    L.push("  }");
-  }
-  L.push("}");
-  const workgroups: [number, number, number] = [Math.ceil(M / (wg * tm)), NV / V, 1];
-  return { code: L.join("\n"), bindings: ["A", "B", "C"], workgroups, usesStep: false };
 }
