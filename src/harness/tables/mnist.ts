@@ -30,19 +30,19 @@ const PIXELCNN_EVIDENCE = " Issue 15 reports an independent 7 x 16 PixelCNN plat
   "size is to be chosen by validation NLL.";
 
 /**
- * Calibration runs of the PixelCNN row on this project's code (lavapipe, 2026-11-30; both at once on 2 CPU
- * cores, stopped when the session ended): far too short to choose a recipe (under 1.2% of the paper tier's
- * steps), and in them the 15 x 16 model validates 1.2 nats better than the preset's 7 x 16 at 1,000 steps.
+ * Calibration runs of the PixelCNN row on this project's code (lavapipe, 2026-11-30, on 2 CPU cores, ended
+ * with the session): far too short to choose a recipe (at most 1.5% of the paper tier's steps); in them
+ * the 15 x 16 model validates 1.2 nats better than the preset's 7 x 16 at 1,000 steps.
  */
 const PIXELCNN_RUNS: CalibrationRun[] = [
   {
     curve: "results/calibration/mnist-pixelcnn-7x16.curve.csv",
     setup: "pixelcnn 7x16 (the preset), RMSProp 1e-3 constant, batch 16, validation every 1,000 steps",
-    steps: 2200,
-    imagesSeen: 35200,
-    bestStep: 2000,
-    bestValidNll: 94.30024,
-    testNll: 93.8181,
+    steps: 3000,
+    imagesSeen: 48000,
+    bestStep: 3000,
+    bestValidNll: 93.1094,
+    testNll: 92.5523,
   },
   {
     curve: "results/calibration/mnist-pixelcnn-15x16.curve.csv",
