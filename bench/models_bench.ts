@@ -18,7 +18,7 @@ import { pct, Report } from "./report.ts";
 import { evalStep, trainStep } from "./steps.ts";
 import { dispatchCount, encodeMs, flopsPerImage } from "../src/models/cost.ts";
 import type { Dispatch } from "../src/engine/graph.ts";
-import type { WeightSpace } from "../src/engine/policy.ts";
+import { withPolicy } from "../src/engine/policy.ts";
 import { PassTimer, Series } from "./timing.ts";
 
 const PEER_TARGET = 0.6;
@@ -61,27 +61,20 @@ for (const p of PRESETS) {
       : [null];
     for (const weights of spaces) {
       let step: Dispatch[][] | null = null;
-      report.bench({
-        name: `${kind} ${run.label}${weights ? ", weights in storage" : ""}`,
-        shape,
-        images: p.batch,
-        flops: perImage * p.batch,
-        n: 1,
-        note: "dense FLOPs",
-        cost: () => ({ dispatches: dispatchCount(step!), encodeMs: encodeMs(gpu, step!) }),
-      }, () => new Series(timer, step = withWeights(weights, () => lists(get(), p.batch))));
+      report.bench(
+        {
+          name: `${kind} ${run.label}${weights ? ", weights in storage" : ""}`,
+          shape,
+          images: p.batch,
+          flops: perImage * p.batch,
+          n: 1,
+          note: "dense FLOPs",
+          cost: () => ({ dispatches: dispatchCount(step!), encodeMs: encodeMs(gpu, step!) }),
+        },
+        () =>
+          new Series(timer, step = withPolicy(gpu, weights ? { weights } : {}, () => lists(get(), p.batch))),
+      );
     }
-  }
-}
-
-/** Builds with the policy's weight space forced when `weights` is given (graphs read it when recorded). */
-function withWeights<T>(weights: WeightSpace | null, build: () => T): T {
-  const old = gpu.policy;
-  if (weights) gpu.policy = { ...old, weights };
-  try {
-    return build();
-  } finally {
-    gpu.policy = old;
   }
 }
 

@@ -1,6 +1,7 @@
 /** Shared test helpers: seeded random data, error measures, finite differences, a shared GPU. */
 import { type Gpu, openGpu } from "../src/engine/device.ts";
 import type { KernelPolicy } from "../src/engine/policy.ts";
+export { withPolicy } from "../src/engine/policy.ts";
 import { Rng } from "../src/engine/rng.ts";
 
 /**
@@ -125,15 +126,4 @@ export const STORAGE_WEIGHTS: Variant = {
 export function modelVariants(kind: string): Variant[] {
   const perStep = { name: "per-step scan", policy: { scan: "per-step" as const } };
   return kind === "pixelcnn" ? PROFILES : [...PROFILES, perStep];
-}
-
-/** Builds with the device's kernel policy changed (graphs read it when they are recorded). */
-export function withPolicy<T>(gpu: Gpu, policy: Partial<KernelPolicy>, build: () => T): T {
-  const old = gpu.policy;
-  gpu.policy = { ...old, ...policy };
-  try {
-    return build();
-  } finally {
-    gpu.policy = old;
-  }
 }

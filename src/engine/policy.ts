@@ -5,7 +5,7 @@
  * PIXELRNN_PROFILE (software | gpu), PIXELRNN_SCAN (auto | whole | per-step) and PIXELRNN_WEIGHTS
  * (uniform | storage) force a variant, so that tests certify every variant on whatever adapter is at hand.
  */
-import { GpuError } from "./device.ts";
+import { type Gpu, GpuError } from "./device.ts";
 
 export type ProfileName = "software" | "gpu";
 export type ScanMode = "auto" | "whole" | "per-step";
@@ -49,4 +49,15 @@ export function defaultPolicy(fallback: boolean, backend: string): KernelPolicy 
     scan: choice("PIXELRNN_SCAN", SCANS, fallback || backend === "gl" ? "per-step" : "auto"),
     weights: choice("PIXELRNN_WEIGHTS", WEIGHTS, "uniform"),
   };
+}
+
+/** Builds with the device's kernel policy changed (graphs read it when they are recorded). */
+export function withPolicy<T>(gpu: Gpu, policy: Partial<KernelPolicy>, build: () => T): T {
+  const old = gpu.policy;
+  gpu.policy = { ...old, ...policy };
+  try {
+    return build();
+  } finally {
+    gpu.policy = old;
+  }
 }

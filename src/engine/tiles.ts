@@ -1,9 +1,11 @@
 /**
  * Register-tile choice for the implicit-GEMM kernels, per adapter class and problem shape.
  *
- * On the software adapter each invocation is one SIMD lane of a CPU core, so large per-thread tiles
- * (16 x 16, vec4 columns) and small workgroups win, at most 8 invocations wide (one AVX2 SIMD group per
- * row, so a workgroup's weight slice stays small). Interleaved medians of scratch runs of the conv ops
+ * On the software adapter each invocation is one SIMD lane of a CPU core (register-tile workgroups are
+ * one-dimensional, see linearLayout in src/wgsl/kernel.ts), so large per-thread tiles (16 x 16, vec4
+ * columns) and small workgroups win, at most 8 invocations wide (one AVX2 SIMD group, so a workgroup's
+ * weight slice stays small); weights of at most 64 KiB are read from a uniform buffer instead
+ * (uniformWeightTiles). Interleaved medians of scratch runs of the conv ops
  * against 8 x 16 tiles in 16-wide workgroups: 1x1 1024 -> 1024 forward 25 vs 12 GFLOP/s, the Row LSTM
  * input-to-state conv 18 vs 15, the PixelCNN 3x3 20 vs 16. On a real GPU, occupancy matters more than
  * per-thread reuse, so tiles are smaller and workgroups larger; that profile follows common practice and

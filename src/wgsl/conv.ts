@@ -168,9 +168,8 @@ function threadSetup(spec: ConvSpec, p: Plan, rowsPerGroup?: number): string[] {
   L.push(...localIds(spec.tiles, linearLayout(spec.tiles) && !rowsPerGroup));
   L.push(`  let r0 = rw + ly * ${u(tm)};`);
   // Column slot j of a thread is c0 + j * wgx: neighbouring invocations (SIMD lanes on a CPU, a warp on
-  // a GPU) read neighbouring vec4s of W.
-  // With one invocation per workgroup row (lanes along M) c0 is the same in every lane, and is written
-  // so: a load indexed by it alone is then uniform.
+  // a GPU) read neighbouring vec4s of W. With one column of threads (wgx = 1, lanes along M) c0 is the
+  // same in every lane and written without lx, so a weight load indexed by it is uniform.
   L.push(`  let c0 = wid.x * ${u(wgx * p.V)}${wgx > 1 ? " + lx" : ""};`);
   for (let j = 0; j < p.V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(p.NV - 1)});`);
   for (let i = 0; i < tm; i++) {
