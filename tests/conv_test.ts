@@ -1,4 +1,7 @@
+import assert from "node:assert/strict";
 import { Graph } from "../src/engine/graph.ts";
+import type { KernelPolicy } from "../src/engine/policy.ts";
+import { subgroupFilterGradTiles } from "../src/engine/tiles.ts";
 import { conv2d } from "../src/engine/ops/conv.ts";
 import { conv2dBackwardRef, conv2dRef, type Shape4 } from "../src/engine/reference/conv.ts";
 import { channelGroups, convMask } from "../src/models/masks.ts";
@@ -7,6 +10,7 @@ import {
   dot,
   f32,
   f64,
+  GPU_NO_SUBGROUPS,
   numericGrad,
   PROFILES,
   randomArray,
@@ -74,9 +78,10 @@ function fusedRef(c: Case, x: Float64Array, w: Float64Array, bias: Float64Array,
   return y;
 }
 
-// Every case with each tile profile and weight space; the reference's own gradient check once per case.
+// Every case with each tile profile, with and without subgroups, and weight space; the reference's own
+// gradient check once per case.
 for (const c of CASES) {
-  for (const variant of [...PROFILES, STORAGE_WEIGHTS]) {
+  for (const variant of [...PROFILES, GPU_NO_SUBGROUPS, STORAGE_WEIGHTS]) {
     Deno.test(`conv2d ${c.name} (${variant.name}): GPU forward and backward match the float64 reference`, async () => {
       const gpu = await testGpu();
       const seed = c.x.reduce((a, b) => a * 31 + b, 7);
@@ -134,7 +139,7 @@ for (const c of CASES) {
   }
 }
 
-for (const variant of PROFILES) {
+for (const variant of [...PROFILES, GPU_NO_SUBGROUPS]) {
   Deno.test(`conv2d (${variant.name}): a weight shared by two convolutions gets both filter gradients (direct, then split and added)`, async () => {
     const gpu = await testGpu();
     // The small map's filter gradient (run first in backward, as the later op) writes dW directly; the
@@ -168,3 +173,21 @@ for (const variant of PROFILES) {
     g.destroy();
   });
 }
+
+Deno.test("filter gradients take the subgroup form with GPU tiles on a device with subgroups, and only then", async () => {
+  const gpu = await testGpu();
+  const chosen = (policy: Partial<KernelPolicy>) =>
+    withPolicy(gpu, policy, () => subgroupFilterGradTiles(gpu, 144, 16));
+  // Mesa's lavapipe offers subgroups on Vulkan (8 lanes); its OpenGL backend does not.
+  if (gpu.summary.backend === "vulkan") {
+    assert(gpu.hasFeature("subgroups"), "a Vulkan device without subgroups");
+  }
+  const sub = chosen({ profile: "gpu", subgroups: "auto" });
+  assert.deepEqual(sub !== null, gpu.hasFeature("subgroups"));
+  if (sub) {
+    assert.deepEqual([sub.tiles.wgx, sub.tiles.wgy], [1, 1]);
+    assert(sub.slotsPerGroup >= 1 && sub.slotsPerGroup * gpu.adapter.info.subgroupMaxSize <= 64);
+  }
+  assert.deepEqual(chosen({ profile: "gpu", subgroups: "off" }), null);
+  assert.deepEqual(chosen({ profile: "software", subgroups: "auto" }), null);
+});

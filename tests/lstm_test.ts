@@ -11,6 +11,7 @@ import {
   dot,
   f32,
   f64,
+  GPU_NO_SUBGROUPS,
   numericGrad,
   PROFILES,
   randomArray,
@@ -80,6 +81,10 @@ const VARIANTS = [
       policy: { ...p.policy, scan: mode },
     }))
   ),
+  {
+    name: `per-step, ${GPU_NO_SUBGROUPS.name}`,
+    policy: { ...GPU_NO_SUBGROUPS.policy, scan: "per-step" as const },
+  },
   {
     name: `per-step, ${STORAGE_WEIGHTS.name}`,
     policy: { ...STORAGE_WEIGHTS.policy, scan: "per-step" as const },

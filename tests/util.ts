@@ -122,6 +122,16 @@ export const STORAGE_WEIGHTS: Variant = {
   policy: { profile: "software", weights: "storage" },
 };
 
+/**
+ * GPU tiles without subgroup operations: where the device offers them (lavapipe on Vulkan does), "GPU
+ * tiles" takes the subgroup form of the filter gradient (src/engine/tiles.ts subgroupFilterGradTiles),
+ * so the kernel tests certify the form without them too.
+ */
+export const GPU_NO_SUBGROUPS: Variant = {
+  name: "GPU tiles, no subgroups",
+  policy: { profile: "gpu", subgroups: "off" },
+};
+
 /** The variants that matter for a model: both tile profiles, and for an LSTM model the per-step scan. */
 export function modelVariants(kind: string): Variant[] {
   const perStep = { name: "per-step scan", policy: { scan: "per-step" as const } };

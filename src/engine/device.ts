@@ -212,8 +212,28 @@ export async function openGpu(options: OpenOptions = {}): Promise<Gpu> {
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  return new Gpu(adapter, device);
+  return new Gpu(adapter, await requestDevice(adapter, requiredLimits, requiredFeatures));
+}
+
+/**
+ * Deno's adapter does not list "subgroups" among its features even where its device offers them (Mesa's
+ * lavapipe on Vulkan does, with 8 lanes), so they are asked for by trying; an adapter without them
+ * refuses the request and the device is made without.
+ */
+async function requestDevice(
+  adapter: GPUAdapter,
+  requiredLimits: Record<string, number>,
+  features: GPUFeatureName[],
+): Promise<GPUDevice> {
+  const subgroups = "subgroups" as GPUFeatureName;
+  if (!features.includes(subgroups)) {
+    try {
+      return await adapter.requestDevice({ requiredLimits, requiredFeatures: [...features, subgroups] });
+    } catch {
+      // Not offered: the kernels' subgroup variants are then never chosen.
+    }
+  }
+  return await adapter.requestDevice({ requiredLimits, requiredFeatures: features });
 }
 
 /** Vulkan loaders complain when XDG_RUNTIME_DIR is unset; point it at a private temporary directory. */

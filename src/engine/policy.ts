@@ -1,9 +1,10 @@
 /**
  * Which kernel variants a device runs: the tile profile (register tiles for a CPU's SIMD lanes on a
  * software adapter, GPU tiles on a real GPU), how LSTM scans run, and whether the software tiles read
- * small weights from a uniform buffer. Chosen by adapter class; the environment variables
- * PIXELRNN_PROFILE (software | gpu), PIXELRNN_SCAN (auto | whole | per-step) and PIXELRNN_WEIGHTS
- * (uniform | storage) force a variant, so that tests certify every variant on whatever adapter is at hand.
+ * small weights from a uniform buffer, and whether the GPU tiles use subgroup operations where the
+ * device has them. Chosen by adapter class; the environment variables PIXELRNN_PROFILE (software | gpu),
+ * PIXELRNN_SCAN (auto | whole | per-step), PIXELRNN_WEIGHTS (uniform | storage) and PIXELRNN_SUBGROUPS
+ * (auto | off) force a variant, so that tests certify every variant on whatever adapter is at hand.
  */
 import { type Gpu, GpuError } from "./device.ts";
 
@@ -11,16 +12,20 @@ export type ProfileName = "software" | "gpu";
 export type ScanMode = "auto" | "whole" | "per-step";
 /** Where convolutions read weights of at most 64 KiB from (see ConvSpec.uniformWeight). */
 export type WeightSpace = "uniform" | "storage";
+/** auto: GPU tiles use subgroup operations where the device has the "subgroups" feature; off: never. */
+export type SubgroupUse = "auto" | "off";
 
 export interface KernelPolicy {
   profile: ProfileName;
   scan: ScanMode;
   weights: WeightSpace;
+  subgroups: SubgroupUse;
 }
 
 const PROFILES: readonly ProfileName[] = ["software", "gpu"];
 const SCANS: readonly ScanMode[] = ["auto", "whole", "per-step"];
 const WEIGHTS: readonly WeightSpace[] = ["uniform", "storage"];
+const SUBGROUPS: readonly SubgroupUse[] = ["auto", "off"];
 
 function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
   let v: string | undefined;
@@ -48,6 +53,7 @@ export function defaultPolicy(fallback: boolean, backend: string): KernelPolicy 
     profile: choice("PIXELRNN_PROFILE", PROFILES, fallback ? "software" : "gpu"),
     scan: choice("PIXELRNN_SCAN", SCANS, fallback || backend === "gl" ? "per-step" : "auto"),
     weights: choice("PIXELRNN_WEIGHTS", WEIGHTS, "uniform"),
+    subgroups: choice("PIXELRNN_SUBGROUPS", SUBGROUPS, "auto"),
   };
 }
 

@@ -14,6 +14,7 @@
 import type { Gpu } from "./device.ts";
 import type { Tensor } from "./tensor.ts";
 import type { Tiles } from "../wgsl/kernel.ts";
+import { SUBGROUP_WORKGROUP } from "../wgsl/filter_grad.ts";
 
 export interface TileProfile {
   tm: number;
@@ -58,6 +59,25 @@ export function chooseTiles(profile: TileProfile, m: number, n: number, blocks =
   let wgy = Math.max(1, Math.min(profile.threads / wgx, pow2Floor(rows)));
   while (wgy > 1 && Math.ceil(rows / wgy) * wgy - rows > rows / 8) wgy /= 2;
   return { tm, tn, wgx, wgy, shared: profile.shared };
+}
+
+/**
+ * Tiles of the subgroup form of the filter gradient (FilterGradSpec.subgroups), with the fewest
+ * subgroups a workgroup has on this device (its largest subgroup size says); null unless the policy
+ * takes GPU tiles with subgroups and the device has them. Each subgroup takes the GPU profile's
+ * register tile (4 rows x up to 8 columns): not yet tuned on a GPU.
+ */
+export function subgroupFilterGradTiles(
+  gpu: Gpu,
+  m: number,
+  n: number,
+): { tiles: Tiles; slotsPerGroup: number } | null {
+  const { policy } = gpu;
+  if (policy.profile !== "gpu" || policy.subgroups !== "auto" || !gpu.hasFeature("subgroups")) return null;
+  const t = chooseTiles(GPU_PROFILE, m, n);
+  const widest = gpu.adapter.info.subgroupMaxSize || SUBGROUP_WORKGROUP;
+  const slotsPerGroup = Math.max(1, Math.floor(SUBGROUP_WORKGROUP / widest));
+  return { tiles: { tm: t.tm, tn: t.tn, wgx: 1, wgy: 1, shared: false }, slotsPerGroup };
 }
 
 /**

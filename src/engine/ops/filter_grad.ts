@@ -9,7 +9,7 @@
 import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor } from "../tiles.ts";
+import { chooseTiles, profileFor, subgroupFilterGradTiles } from "../tiles.ts";
 import { convFilterGrad, type FilterGradSpec, partialRows } from "../../wgsl/filter_grad.ts";
 import { sumPartials } from "../../wgsl/partials.ts";
 
@@ -68,7 +68,9 @@ export function filterGrad(
   const { weight, bias } = targets;
   const Z = p.z ?? 1, M = p.taps.length * p.cin, N = p.n;
   const splits = splitsFor(p, g.gpu.limits.maxStorageBufferBindingSize);
-  const tiles = chooseTiles(profileFor(g.gpu), M, N);
+  const sub = subgroupFilterGradTiles(g.gpu, M, N);
+  const tiles = sub?.tiles ?? chooseTiles(profileFor(g.gpu), M, N);
+  const subgroups = sub ? { slotsPerGroup: sub.slotsPerGroup } : undefined;
   const wantsBias = bias !== undefined && g.requiresGrad(bias);
   const deferrable = (t: Tensor) => g.isDeferred(t) || g.canDefer(t);
   // Deferred: partial sums reduced with every other parameter's at the end of backward (a weight that
@@ -77,7 +79,8 @@ export function filterGrad(
     densePrefix(p) && (splits > 1 || g.isDeferred(weight)) && deferrable(weight) &&
     (!wantsBias || deferrable(bias))
   ) {
-    const spec = { ...p, tiles, splits, partial: true, bias: wantsBias ? { offset: { c: 0 } } : undefined };
+    const biasRow = wantsBias ? { offset: { c: 0 } } : undefined;
+    const spec = { ...p, tiles, subgroups, splits, partial: true, bias: biasRow };
     const P = partialRows(spec);
     const region = g.reservePartials(label, Z * splits * P * N);
     if (region) {
@@ -99,10 +102,14 @@ export function filterGrad(
     const b = db ? { offset: { c: 0 }, sZ: N, accumulate: db.accumulate } : undefined;
     const bindings: Record<string, Tensor> = { X: x, G: grad, DW: dw.grad };
     if (db) bindings.DB = db.grad;
-    g.dispatch(label, convFilterGrad({ ...p, tiles, accumulate: dw.accumulate, bias: b }), bindings);
+    g.dispatch(
+      label,
+      convFilterGrad({ ...p, tiles, subgroups, accumulate: dw.accumulate, bias: b }),
+      bindings,
+    );
     return;
   }
-  const spec = { ...p, tiles, splits, partial: true, bias: db ? { offset: { c: 0 } } : undefined };
+  const spec = { ...p, tiles, subgroups, splits, partial: true, bias: db ? { offset: { c: 0 } } : undefined };
   const P = partialRows(spec);
   const part = g.workspace(Z * splits * P * N);
   g.dispatch(`${label} split`, convFilterGrad(spec), { X: x, G: grad, DW: part });
