@@ -11,7 +11,7 @@
  * With `subgroups` (GPU tiles on a device with subgroup operations) each subgroup owns one tile, its
  * lanes take every subgroup-size-th position of the split, and subgroupAdd sums their accumulators: a
  * tile's reduction then runs on a whole subgroup instead of one thread, which gives a GPU 32 times more
- * threads on the few tiles of a small filter gradient (the MNIST PixelCNN's 3x3: 72 tiles of 4 x 8).
+ * threads on the few tiles of a small filter gradient (the MNIST PixelCNN's 3x3: 40 tiles of 4 x 8).
  * Tiles are found from the subgroup builtins (subgroup_id, num_subgroups), so the kernel assumes
  * nothing about the subgroup size or how invocations form subgroups.
  */
