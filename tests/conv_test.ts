@@ -186,7 +186,8 @@ Deno.test("filter gradients take the subgroup form with GPU tiles on a device wi
   assert.deepEqual(sub !== null, gpu.hasFeature("subgroups"));
   if (sub) {
     assert.deepEqual([sub.tiles.wgx, sub.tiles.wgy], [1, 1]);
-    assert(sub.slotsPerGroup >= 1 && sub.slotsPerGroup * gpu.adapter.info.subgroupMaxSize <= 64);
+    const { slotsPerGroup } = sub.subgroups;
+    assert(slotsPerGroup >= 1 && slotsPerGroup * gpu.adapter.info.subgroupMaxSize <= 64);
   }
   assert.deepEqual(chosen({ profile: "gpu", subgroups: "off" }), null);
   assert.deepEqual(chosen({ profile: "software", subgroups: "auto" }), null);

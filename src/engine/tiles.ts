@@ -63,7 +63,8 @@ export function chooseTiles(profile: TileProfile, m: number, n: number, blocks =
 
 /**
  * Tiles of the subgroup form of the filter gradient (FilterGradSpec.subgroups), with the fewest
- * subgroups a workgroup has on this device (its largest subgroup size says); null unless the policy
+ * subgroups a workgroup has on this device (its largest subgroup size says) and the longest grid row;
+ * null unless the policy
  * takes GPU tiles with subgroups and the device has them. Each subgroup takes the GPU profile's
  * register tile (4 rows x up to 8 columns): not yet tuned on a GPU.
  */
@@ -71,13 +72,15 @@ export function subgroupFilterGradTiles(
   gpu: Gpu,
   m: number,
   n: number,
-): { tiles: Tiles; slotsPerGroup: number } | null {
+): { tiles: Tiles; subgroups: { slotsPerGroup: number; maxGroupsX: number } } | null {
   const { policy } = gpu;
   if (policy.profile !== "gpu" || policy.subgroups !== "auto" || !gpu.hasFeature("subgroups")) return null;
   const t = chooseTiles(GPU_PROFILE, m, n);
   const widest = gpu.adapter.info.subgroupMaxSize || SUBGROUP_WORKGROUP;
   const slotsPerGroup = Math.max(1, Math.floor(SUBGROUP_WORKGROUP / widest));
-  return { tiles: { tm: t.tm, tn: t.tn, wgx: 1, wgy: 1, shared: false }, slotsPerGroup };
+  const maxGroupsX = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const tiles = { tm: t.tm, tn: t.tn, wgx: 1, wgy: 1, shared: false };
+  return { tiles, subgroups: { slotsPerGroup, maxGroupsX } };
 }
 
 /**

@@ -62,15 +62,14 @@ export interface FilterGradSpec {
   bias?: { offset: Offset; sZ?: number; accumulate?: boolean };
   /**
    * One tile per subgroup (see the file comment); `slotsPerGroup` is the fewest subgroups a workgroup
-   * of SUBGROUP_WORKGROUP invocations has on the device (it sizes the grid). Tiles' wgx and wgy are 1.
+   * of SUBGROUP_WORKGROUP invocations has on the device (it sizes the grid), `maxGroupsX` the most
+   * workgroups along x (a longer grid folds into y). Tiles' wgx and wgy are 1.
    */
-  subgroups?: { slotsPerGroup: number };
+  subgroups?: { slotsPerGroup: number; maxGroupsX: number };
 }
 
 /** Invocations in a workgroup of the subgroup form. */
 export const SUBGROUP_WORKGROUP = 64;
-/** Workgroups along x at most before the grid folds into y (WebGPU's guaranteed minimum). */
-const MAX_GROUPS_X = 65535;
 
 /** Rows of one split's partial sums: the (tap, ci) rows, then the bias row when there is one. */
 export function partialRows(spec: Pick<FilterGradSpec, "taps" | "cin" | "bias">): number {
@@ -117,7 +116,7 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   if (sg) {
     // One tile per subgroup: slot = the subgroup's index in the whole grid (y folds a long x).
     const groups = Math.ceil(colTiles * tileRows / sg.slotsPerGroup);
-    workgroups = [Math.min(groups, MAX_GROUPS_X), Math.ceil(groups / MAX_GROUPS_X), zs];
+    workgroups = [Math.min(groups, sg.maxGroupsX), Math.ceil(groups / sg.maxGroupsX), zs];
     L.push(`@compute @workgroup_size(${SUBGROUP_WORKGROUP})`);
     L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_id) sgid: u32,`);
     L.push(`        @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) lane: u32,`);

@@ -70,7 +70,7 @@ export function filterGrad(
   const splits = splitsFor(p, g.gpu.limits.maxStorageBufferBindingSize);
   const sub = subgroupFilterGradTiles(g.gpu, M, N);
   const tiles = sub?.tiles ?? chooseTiles(profileFor(g.gpu), M, N);
-  const subgroups = sub ? { slotsPerGroup: sub.slotsPerGroup } : undefined;
+  const subgroups = sub?.subgroups;
   const wantsBias = bias !== undefined && g.requiresGrad(bias);
   const deferrable = (t: Tensor) => g.isDeferred(t) || g.canDefer(t);
   // Deferred: partial sums reduced with every other parameter's at the end of backward (a weight that
