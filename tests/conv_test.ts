@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Graph } from "../src/engine/graph.ts";
 import type { KernelPolicy } from "../src/engine/policy.ts";
-import { subgroupFilterGradTiles } from "../src/engine/tiles.ts";
+import { filterGradPlan } from "../src/engine/tiles.ts";
 import { conv2d } from "../src/engine/ops/conv.ts";
 import { conv2dBackwardRef, conv2dRef, type Shape4 } from "../src/engine/reference/conv.ts";
 import { channelGroups, convMask } from "../src/models/masks.ts";
@@ -174,21 +174,17 @@ for (const variant of [...PROFILES, GPU_NO_SUBGROUPS]) {
   });
 }
 
-Deno.test("filter gradients take the subgroup form with GPU tiles on a device with subgroups, and only then", async () => {
+Deno.test("filter gradients take the subgroup form where the device has subgroups, in both profiles, and only then", async () => {
   const gpu = await testGpu();
-  const chosen = (policy: Partial<KernelPolicy>) =>
-    withPolicy(gpu, policy, () => subgroupFilterGradTiles(gpu, 144, 16));
+  const plan = (policy: Partial<KernelPolicy>) => withPolicy(gpu, policy, () => filterGradPlan(gpu, 80, 16));
   // Mesa's lavapipe offers subgroups on Vulkan (8 lanes); its OpenGL backend does not.
   if (gpu.summary.backend === "vulkan") {
     assert(gpu.hasFeature("subgroups"), "a Vulkan device without subgroups");
   }
-  const sub = chosen({ profile: "gpu", subgroups: "auto" });
-  assert.deepEqual(sub !== null, gpu.hasFeature("subgroups"));
-  if (sub) {
-    assert.deepEqual([sub.tiles.wgx, sub.tiles.wgy], [1, 1]);
-    const { slotsPerGroup } = sub.subgroups;
-    assert(slotsPerGroup >= 1 && slotsPerGroup * gpu.adapter.info.subgroupMaxSize <= 64);
+  for (const profile of ["software", "gpu"] as const) {
+    const sub = plan({ profile, subgroups: "auto" });
+    assert.equal(sub.subgroups !== undefined, gpu.hasFeature("subgroups"), profile);
+    if (sub.subgroups) assert.deepEqual([sub.tiles.wgx, sub.tiles.wgy], [1, 1]);
+    assert.equal(plan({ profile, subgroups: "off" }).subgroups, undefined, `${profile}, subgroups off`);
   }
-  assert.deepEqual(chosen({ profile: "gpu", subgroups: "off" }), null);
-  assert.deepEqual(chosen({ profile: "software", subgroups: "auto" }), null);
 });

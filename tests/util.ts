@@ -113,19 +113,20 @@ export const PROFILES: Variant[] = [
 ];
 
 /**
- * The software tiles with every weight read from storage: by default they read a weight of at most
- * 64 KiB from a uniform buffer instead (src/engine/tiles.ts uniformWeightTiles), so the convolution tests
- * certify this form too (the larger weights of the paper-sized models take it).
+ * The software tiles with every weight read from storage and no subgroup operations: by default they read
+ * a weight of at most 64 KiB from a uniform buffer (src/engine/tiles.ts uniformWeightTiles) and, where
+ * the device has subgroups, run filter gradients in their subgroup form (filterGradPlan), so the tests
+ * certify the other forms too (paper-sized weights take the first, adapters without subgroups the second).
  */
 export const STORAGE_WEIGHTS: Variant = {
-  name: "software tiles, weights in storage",
-  policy: { profile: "software", weights: "storage" },
+  name: "software tiles, weights in storage, no subgroups",
+  policy: { profile: "software", weights: "storage", subgroups: "off" },
 };
 
 /**
  * GPU tiles without subgroup operations: where the device offers them (lavapipe on Vulkan does), "GPU
- * tiles" takes the subgroup form of the filter gradient (src/engine/tiles.ts subgroupFilterGradTiles),
- * so the kernel tests certify the form without them too.
+ * tiles" takes the subgroup form of the filter gradient (src/engine/tiles.ts filterGradPlan), so the
+ * kernel tests certify the form without them too.
  */
 export const GPU_NO_SUBGROUPS: Variant = {
   name: "GPU tiles, no subgroups",

@@ -1,8 +1,8 @@
 /**
  * Which kernel variants a device runs: the tile profile (register tiles for a CPU's SIMD lanes on a
  * software adapter, GPU tiles on a real GPU), how LSTM scans run, and whether the software tiles read
- * small weights from a uniform buffer, and whether the GPU tiles use subgroup operations where the
- * device has them. Chosen by adapter class; the environment variables PIXELRNN_PROFILE (software | gpu),
+ * small weights from a uniform buffer, and whether kernels use subgroup operations where the device
+ * has them. Chosen by adapter class; the environment variables PIXELRNN_PROFILE (software | gpu),
  * PIXELRNN_SCAN (auto | whole | per-step), PIXELRNN_WEIGHTS (uniform | storage) and PIXELRNN_SUBGROUPS
  * (auto | off) force a variant, so that tests certify every variant on whatever adapter is at hand.
  */
@@ -12,7 +12,7 @@ export type ProfileName = "software" | "gpu";
 export type ScanMode = "auto" | "whole" | "per-step";
 /** Where convolutions read weights of at most 64 KiB from (see ConvSpec.uniformWeight). */
 export type WeightSpace = "uniform" | "storage";
-/** auto: GPU tiles use subgroup operations where the device has the "subgroups" feature; off: never. */
+/** auto: the filter gradient takes its subgroup form where the device has subgroups; off: never. */
 export type SubgroupUse = "auto" | "off";
 
 export interface KernelPolicy {

@@ -8,12 +8,13 @@
  * `preRelu`, max(x, 0) (the convolution read a ReLU of its input). With `bias`, one more row of
  * workgroups sums the columns of G in the same dispatch: the bias gradient costs no dispatch of its own.
  *
- * With `subgroups` (GPU tiles on a device with subgroup operations) each subgroup owns one tile, its
- * lanes take every subgroup-size-th position of the split, and subgroupAdd sums their accumulators: a
- * tile's reduction then runs on a whole subgroup instead of one thread, which gives a GPU 32 times more
- * threads on the few tiles of a small filter gradient (the MNIST PixelCNN's 3x3: 40 tiles of 4 x 8).
- * Tiles are found from the subgroup builtins (subgroup_id, num_subgroups), so the kernel assumes
- * nothing about the subgroup size or how invocations form subgroups.
+ * With `subgroups` (a device with subgroup operations) each subgroup owns one tile, its lanes take
+ * every subgroup-size-th position of the split, and subgroupAdd sums their accumulators: a tile's
+ * reduction then runs on a whole subgroup instead of one thread. That gives a GPU 32 times more threads
+ * on the few tiles of a small filter gradient (the MNIST PixelCNN's 3x3: 40 tiles of 4 x 8), and fills
+ * the SIMD lanes of the software adapter (src/engine/tiles.ts filterGradPlan). Tiles are found from the
+ * subgroup builtins (subgroup_id, num_subgroups), so the kernel assumes nothing about the subgroup size
+ * or how invocations form subgroups.
  */
 import { type Offset, offsetExpr, STEP_UNIFORM, u } from "./common.ts";
 import {
@@ -60,16 +61,19 @@ export interface FilterGradSpec {
   preRelu?: boolean;
   /** Also write the bias gradient dB[z, col] at this offset (or, with partial sums, as partial row M). */
   bias?: { offset: Offset; sZ?: number; accumulate?: boolean };
-  /**
-   * One tile per subgroup (see the file comment); `slotsPerGroup` is the fewest subgroups a workgroup
-   * of SUBGROUP_WORKGROUP invocations has on the device (it sizes the grid), `maxGroupsX` the most
-   * workgroups along x (a longer grid folds into y). Tiles' wgx and wgy are 1.
-   */
-  subgroups?: { slotsPerGroup: number; maxGroupsX: number };
+  /** One tile per subgroup (see the file comment and {@link SubgroupGrid}); tiles' wgx and wgy are 1. */
+  subgroups?: SubgroupGrid;
 }
 
-/** Invocations in a workgroup of the subgroup form. */
-export const SUBGROUP_WORKGROUP = 64;
+/** How the subgroup form lays out its grid. */
+export interface SubgroupGrid {
+  /** Invocations in a workgroup. */
+  workgroup: number;
+  /** The largest subgroup size of the device: a workgroup holds at least workgroup / widest subgroups. */
+  widest: number;
+  /** The most workgroups along x (a longer grid folds into y). */
+  maxGroupsX: number;
+}
 
 /** Rows of one split's partial sums: the (tap, ci) rows, then the bias row when there is one. */
 export function partialRows(spec: Pick<FilterGradSpec, "taps" | "cin" | "bias">): number {
@@ -115,9 +119,10 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   const zs = (spec.z ?? 1) * splits;
   if (sg) {
     // One tile per subgroup: slot = the subgroup's index in the whole grid (y folds a long x).
-    const groups = Math.ceil(colTiles * tileRows / sg.slotsPerGroup);
+    const slotsPerGroup = Math.max(1, Math.floor(sg.workgroup / sg.widest));
+    const groups = Math.ceil(colTiles * tileRows / slotsPerGroup);
     workgroups = [Math.min(groups, sg.maxGroupsX), Math.ceil(groups / sg.maxGroupsX), zs];
-    L.push(`@compute @workgroup_size(${SUBGROUP_WORKGROUP})`);
+    L.push(`@compute @workgroup_size(${sg.workgroup})`);
     L.push(`fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_id) sgid: u32,`);
     L.push(`        @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) lane: u32,`);
     L.push(`        @builtin(subgroup_size) sgs: u32) {`);

@@ -9,12 +9,10 @@
 import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor, subgroupFilterGradTiles } from "../tiles.ts";
+import { filterGradPlan } from "../tiles.ts";
 import { convFilterGrad, type FilterGradSpec, partialRows } from "../../wgsl/filter_grad.ts";
 import { sumPartials } from "../../wgsl/partials.ts";
 
-/** Positions a split sums, at least. */
-const POSITIONS_PER_SPLIT = 256;
 /** Largest number of splits. */
 const MAX_SPLITS = 64;
 /**
@@ -46,12 +44,15 @@ function densePrefix(p: FilterGradProblem): boolean {
     ((p.z ?? 1) === 1 || p.weight.sZ === p.taps.length * p.cin * p.n);
 }
 
-/** Splits for a problem: 1 when small, when taps are not a prefix, or when partials would be too big. */
-function splitsFor(p: FilterGradProblem, maxBindingBytes: number): number {
+/**
+ * Splits for a problem, each of at least `splitPositions` positions: 1 when small, when taps are not a
+ * prefix, or when partials would be too big.
+ */
+function splitsFor(p: FilterGradProblem, splitPositions: number, maxBindingBytes: number): number {
   if (!densePrefix(p)) return 1;
   const positions = p.batch * p.height * p.width;
   const outputs = (p.z ?? 1) * (p.taps.length * p.cin + 1) * p.n;
-  const byWork = Math.floor(positions / POSITIONS_PER_SPLIT);
+  const byWork = Math.floor(positions / splitPositions);
   const byMemory = Math.floor(Math.min(MAX_PARTIAL_BYTES, maxBindingBytes) / (4 * outputs));
   return Math.max(1, Math.min(MAX_SPLITS, byWork, byMemory, p.batch * p.height));
 }
@@ -67,10 +68,8 @@ export function filterGrad(
 ): void {
   const { weight, bias } = targets;
   const Z = p.z ?? 1, M = p.taps.length * p.cin, N = p.n;
-  const splits = splitsFor(p, g.gpu.limits.maxStorageBufferBindingSize);
-  const sub = subgroupFilterGradTiles(g.gpu, M, N);
-  const tiles = sub?.tiles ?? chooseTiles(profileFor(g.gpu), M, N);
-  const subgroups = sub?.subgroups;
+  const { tiles, subgroups, splitPositions } = filterGradPlan(g.gpu, M, N);
+  const splits = splitsFor(p, splitPositions, g.gpu.limits.maxStorageBufferBindingSize);
   const wantsBias = bias !== undefined && g.requiresGrad(bias);
   const deferrable = (t: Tensor) => g.isDeferred(t) || g.canDefer(t);
   // Deferred: partial sums reduced with every other parameter's at the end of backward (a weight that
