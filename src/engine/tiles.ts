@@ -73,15 +73,16 @@ export interface FilterGradPlan {
  * The filter gradient's plan. Where the device has subgroups (unless the policy turns them off) it takes
  * the subgroup form (FilterGradSpec.subgroups): on a GPU each subgroup the GPU profile's tile (4 rows x
  * up to 8 columns) in workgroups of 64, splits of 256 positions (not yet tuned on a GPU); on the
- * software adapter each subgroup (its 8 SIMD lanes, one workgroup) a tile of up to 32 x 32, splits of
+ * software adapter each subgroup (its 8 SIMD lanes, one workgroup) a tile of up to 16 x 16, splits of
  * 2,048 positions. There the lanes of a thread-form workgroup hold different tiles, and a small filter
  * gradient has too few tiles to fill them (the MNIST PixelCNN's 1x1 32 -> 16: 2 tiles of 16 x 16 in a
  * workgroup of 8 lanes), while the subgroup form fills every lane with positions. Interleaved on lavapipe
- * (GPU timestamps, 16 images, against the thread form with its 49-64 splits of 256 positions): MNIST 1x1
- * 32 -> 16 3.1 ms vs 6.9, 16 -> 32 3.7 vs 10.4, 32 -> 32 5.0 vs 13.7, 3x3 mask B 16 -> 16 7.9 vs 14.6,
- * the Row LSTM's 1x3 32 -> 64 17.1 vs 40.0, CIFAR-10 1x1 256 -> 256 306 vs 508. Tiles of 16 x 16 gained
- * only 1.0-2.5x of that, 64-row tiles lost on the 3x3 (80 rows), and 4 to 8 splits ran within 2% of 6.
- * Elsewhere the thread form, in the profile's tiles.
+ * (GPU timestamps, 16 images, against the thread form with its 49-64 splits of 256 positions), 16 x 16
+ * tiles: MNIST 1x1 32 -> 16 3.5 ms vs 7.0, 16 -> 32 4.2 vs 10.5, 32 -> 32 7.1 vs 13.7, 3x3 mask B
+ * 16 -> 16 8.1 vs 14.5, the Row LSTM's 1x3 32 -> 64 26.0 vs 39.9, CIFAR-10 1x1 256 -> 256 486 vs 506.
+ * Tiles of 32 x 32 ran faster still (3.1, 3.7, 5.0, 7.9, 17.1 and 306 ms) but Mesa took minutes to
+ * compile them: the test suite went from about 8 to 19 minutes on a cold shader cache. 4 to 8 splits ran
+ * within 2% of 6. Elsewhere the thread form, in the profile's tiles.
  */
 export function filterGradPlan(gpu: Gpu, m: number, n: number): FilterGradPlan {
   const profile = profileFor(gpu);
@@ -95,8 +96,8 @@ export function filterGradPlan(gpu: Gpu, m: number, n: number): FilterGradPlan {
     const tiles = { tm: t.tm, tn: t.tn, wgx: 1, wgy: 1, shared: false };
     return { tiles, subgroups: { workgroup: 64, widest, maxGroupsX }, splitPositions: 256 };
   }
-  const tn = n % 4 === 0 ? Math.min(32, n) : Math.min(4, n);
-  const tiles = { tm: Math.min(32, m), tn, wgx: 1, wgy: 1, shared: false };
+  const tn = n % 4 === 0 ? Math.min(16, n) : Math.min(4, n);
+  const tiles = { tm: Math.min(16, m), tn, wgx: 1, wgy: 1, shared: false };
   return { tiles, subgroups: { workgroup: widest, widest, maxGroupsX }, splitPositions: 2048 };
 }
 
