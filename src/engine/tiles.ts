@@ -61,7 +61,7 @@ export function chooseTiles(profile: TileProfile, m: number, n: number, blocks =
   return { tm, tn, wgx, wgy, shared: profile.shared };
 }
 
-/** How a filter gradient runs: its tiles, the subgroup grid when it takes the subgroup form, its split length. */
+/** How a filter gradient runs: its tiles, its subgroup grid (in the subgroup form), its split length. */
 export interface FilterGradPlan {
   tiles: Tiles;
   subgroups?: SubgroupGrid;
@@ -80,9 +80,10 @@ export interface FilterGradPlan {
  * (GPU timestamps, 16 images, against the thread form with its 49-64 splits of 256 positions), 16 x 16
  * tiles: MNIST 1x1 32 -> 16 3.5 ms vs 7.0, 16 -> 32 4.2 vs 10.5, 32 -> 32 7.1 vs 13.7, 3x3 mask B
  * 16 -> 16 8.1 vs 14.5, the Row LSTM's 1x3 32 -> 64 26.0 vs 39.9, CIFAR-10 1x1 256 -> 256 486 vs 506.
- * Tiles of 32 x 32 ran faster still (3.1, 3.7, 5.0, 7.9, 17.1 and 306 ms) but Mesa took minutes to
- * compile them: the test suite went from about 8 to 19 minutes on a cold shader cache. 4 to 8 splits ran
- * within 2% of 6. Elsewhere the thread form, in the profile's tiles.
+ * Tiles of 32 x 32 ran faster still (3.1, 3.7, 5.0, 7.9, 17.1 and 306 ms) but Mesa compiled them for
+ * minutes on a cold shader cache (the Multi-Scale CLI test: 156 s, against 68 s with 16 x 16 tiles and
+ * 57 s without subgroups). 4 to 8 splits ran within 2% of 6. Elsewhere the thread form, in the profile's
+ * tiles.
  */
 export function filterGradPlan(gpu: Gpu, m: number, n: number): FilterGradPlan {
   const profile = profileFor(gpu);
