@@ -236,7 +236,8 @@ function convLists(c: ConvCase): () => { fwd: Dispatch[]; dx: Dispatch[]; dw: Di
         return g;
       });
     const dw = backward(gw, w).backward;
-    const gx = c.inputGrad ? backward(new Graph(gpu, `${c.name} dX`), x) : null;
+    const wantsDx = c.inputGrad && (c.parts ?? ["dX"]).some((p) => p === "dX" || p === "all");
+    const gx = wantsDx ? backward(new Graph(gpu, `${c.name} dX`), x) : null;
     built = { fwd: gw.forward, dx: gx?.backward ?? [], dw };
     return built;
   };

@@ -14,7 +14,8 @@
  * on the few tiles of a small filter gradient (the MNIST PixelCNN's 3x3: 40 tiles of 4 x 8), and fills
  * the SIMD lanes of the software adapter (src/engine/tiles.ts filterGradPlan). Tiles are found from the
  * subgroup builtins (subgroup_id, num_subgroups), so the kernel assumes nothing about the subgroup size
- * or how invocations form subgroups.
+ * or how invocations form subgroups. Its order of summation is then the device's subgroupAdd: fixed on one
+ * device, not the same across devices (or as the thread form's).
  */
 import { type Offset, offsetExpr, STEP_UNIFORM, u } from "./common.ts";
 import {
@@ -147,8 +148,7 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   L.push(`  let gbase = ${offsetExpr(g.offset)} + z * ${u(g.sZ ?? 0)};`);
   for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(NV - 1)});`);
   const zero = vecN ? "vec4f()" : "0.0";
-  const ctx = { vecN, V, NV, dN, rowGroups, P, M };
-  if (spec.bias) L.push(...biasRow(spec, ctx));
+  if (spec.bias) L.push(...biasRow(spec, { vecN, V, NV, dN, rowGroups, P, M }));
   for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var a${i}_${j} = ${zero};`);
   const relu = (v: string, z: string) => spec.preRelu ? `max(${v}, ${z})` : v;
   const fma = (i: number, xv: string, gv: (j: number) => string) => {
@@ -284,7 +284,7 @@ function positionLoop(spec: FilterGradSpec, subgroups: boolean): string[] {
 
 /**
  * The bias gradient: the last row of workgroups (or of subgroup tiles) sums the columns of G over the
- * split's positions (one thread row, or each subgroup's lanes, doing the work) and store to DB
+ * split's positions (one thread row, or each subgroup's lanes, doing the work) and stores to DB
  * (unsplit) or to the partial row M.
  */
 function biasRow(
