@@ -88,3 +88,17 @@ Deno.test("Progress handles an empty job and defaults", () => {
   p.done();
   assert.equal(out.text, "eval  batch 0/0  100.0%  0 batch/s  elapsed 0:00:00\n");
 });
+
+Deno.test("Progress of a resumed run counts its rate and ETA from the units done when it began", () => {
+  const out = new FakeOut(false);
+  const c = clock();
+  const p = new Progress({ total: 2000, start: 1000, unit: "step", label: "train pixelcnn", out, now: c.now });
+  c.ms += 10_000;
+  p.update(1050);
+  p.done();
+  assert.deepEqual(out.text.split("\n"), [
+    "train pixelcnn  step 1050/2000  52.5%  5 step/s  elapsed 0:00:10  ETA 0:03:10",
+    "train pixelcnn  step 1050/2000  52.5%  5 step/s  elapsed 0:00:10",
+    "",
+  ]);
+});

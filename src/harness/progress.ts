@@ -13,6 +13,8 @@ export interface ProgressOutput {
 export interface ProgressOptions {
   /** Units of work in all, e.g. training steps. */
   total: number;
+  /** Units already done when this progress began (a resumed run); rate and ETA count from here. Default 0. */
+  start?: number;
   /** Name of one unit, e.g. "step". */
   unit: string;
   /** What is running, e.g. "train diagonal-bilstm". */
@@ -64,7 +66,7 @@ export class Progress {
   private readonly now: () => number;
   private readonly start: number;
   private lastWrite = -Infinity;
-  private doneCount = 0;
+  private doneCount: number;
   private fields: Record<string, string | number> = {};
 
   constructor(private readonly opts: ProgressOptions) {
@@ -73,6 +75,7 @@ export class Progress {
     this.interval = this.tty ? TTY_INTERVAL_MS : opts.intervalMs ?? 30_000;
     this.now = opts.now ?? (() => performance.now());
     this.start = this.now();
+    this.doneCount = opts.start ?? 0;
   }
 
   /** Records that `done` units are complete, with the current fields; writes a line if one is due. */
@@ -95,7 +98,7 @@ export class Progress {
   private line(t: number, final: boolean): string {
     const { total, unit, label } = this.opts;
     const elapsed = (t - this.start) / 1000;
-    const rate = elapsed > 0 ? this.doneCount / elapsed : 0;
+    const rate = elapsed > 0 ? (this.doneCount - (this.opts.start ?? 0)) / elapsed : 0;
     const pct = total > 0 ? (100 * this.doneCount) / total : 100;
     const rates = [`${formatNumber(rate)} ${unit}/s`];
     const others: string[] = [];

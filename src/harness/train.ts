@@ -153,7 +153,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const unit = unitOf(cfg);
   const progress = o.progress === false
     ? null
-    : new Progress({ total: o.steps, unit: "step", label: o.label ?? `train ${cfg.kind}` });
+    : new Progress({ total: o.steps, start: step, unit: "step", label: o.label ?? `train ${cfg.kind}` });
   const wall = () => (r?.wallSeconds ?? 0) + (performance.now() - t0) / 1000;
   const curveEvery = o.curveEvery ?? CURVE_EVERY;
   /** Training losses (table's unit) since the curve's last line. */
