@@ -92,7 +92,14 @@ Deno.test("Progress handles an empty job and defaults", () => {
 Deno.test("Progress of a resumed run counts its rate and ETA from the units done when it began", () => {
   const out = new FakeOut(false);
   const c = clock();
-  const p = new Progress({ total: 2000, start: 1000, unit: "step", label: "train pixelcnn", out, now: c.now });
+  const p = new Progress({
+    total: 2000,
+    start: 1000,
+    unit: "step",
+    label: "train pixelcnn",
+    out,
+    now: c.now,
+  });
   c.ms += 10_000;
   p.update(1050);
   p.done();

@@ -57,6 +57,7 @@ export class Graph {
   readonly forward: Dispatch[] = [];
   readonly backward: Dispatch[] = [];
   private phase: "forward" | "backward" = "forward";
+  private readonly tables: GPUBuffer[] = [];
   private readonly tape: { label: string; outputs: Tensor[]; run: () => void }[] = [];
   private readonly grads = new Map<Tensor, GradState>();
   private readonly needsGrad = new Set<Tensor>();
@@ -106,6 +107,8 @@ export class Graph {
   dispatch(label: string, kernel: Kernel, resources: Record<string, Resource>, step?: number): void {
     const pipeline = this.gpu.pipeline(label, kernel.code);
     const entries: GPUBindingResource[] = kernel.bindings.map((name) => {
+      const table = kernel.tables?.[name];
+      if (table) return { buffer: this.table(label, table) };
       const r = resources[name];
       if (!r) throw new GpuError(`${label}: kernel binding '${name}' has no resource`);
       return r instanceof Tensor ? r.binding() : r;
@@ -127,6 +130,18 @@ export class Graph {
       bindGroup,
       workgroups: kernel.workgroups,
     });
+  }
+
+  /** A read-only storage buffer holding `data`, written once and kept while the graph lives. */
+  private table(label: string, data: Uint32Array<ArrayBuffer>): GPUBuffer {
+    const buffer = this.gpu.createBuffer(
+      `${label} table`,
+      data.byteLength,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    );
+    this.gpu.device.queue.writeBuffer(buffer, 0, data);
+    this.tables.push(buffer);
+    return buffer;
   }
 
   /**
@@ -329,5 +344,6 @@ export class Graph {
   destroy(): void {
     this.arena.destroy();
     this.partialBuffer?.destroy();
+    for (const b of this.tables) b.destroy();
   }
 }

@@ -206,6 +206,7 @@ function perStepForward(g: Graph, name: string, gates: Tensor, p: LstmParams, m:
     gates: scan.gates,
     states: scan.states,
     tiles: scan.tiles,
+    uniformWeight: scan.uniformWeight,
   };
   const first = lstmForwardStep({ ...stepSpec, label: `${name} step 0`, first: true });
   g.dispatch(`${name} step 0`, first, {
