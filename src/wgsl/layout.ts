@@ -32,11 +32,10 @@ export function gatherPatches(shape: readonly number[], taps: Tap[], k: number):
   const [B, H, W, C] = shape;
   const T = taps.length;
   const n = B * H * W * (T + 1);
-  const list = taps.map((t) => `vec2i(${t.dy}, ${t.dx})`).join(", ");
   const code = `
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> P: array<f32>;
-const TAPS = array<vec2i, ${T}>(${list});
+@group(0) @binding(2) var<storage, read> TAPS: array<vec2i>;
 @compute @workgroup_size(${WG})
 fn main(${BUILTINS_1D}) {
   let i = ${linearIndex(WG)};
@@ -55,5 +54,12 @@ fn main(${BUILTINS_1D}) {
   let src = select(0u, ((p / ${u(H * W)}) * ${u(H)} + u32(y)) * ${u(W * C)} + u32(x) * ${u(C)}, inside);
   for (var c = 0u; c < ${u(C)}; c++) { P[o + c] = select(0.0, X[src + c], inside); }
 }`;
-  return { code, bindings: ["X", "P"], workgroups: grid1d(n, WG), usesStep: false };
+  const table = new Uint32Array(new Int32Array(taps.flatMap((t) => [t.dy, t.dx])).buffer);
+  return {
+    code,
+    bindings: ["X", "P", "TAPS"],
+    workgroups: grid1d(n, WG),
+    usesStep: false,
+    tables: { TAPS: table },
+  };
 }
