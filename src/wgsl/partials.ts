@@ -1,7 +1,7 @@
 /**
  * The end-of-backward reduction: every gradient that kernels left as slices of partial sums (split-K
  * filter gradients, per-image contributions to an LSTM's initial state) is added up in one dispatch,
- * in a fixed order (deterministic). Workgroup row y serves sum y; its threads stride over the elements.
+ * in a fixed order (deterministic). Each workgroup sums one chunk of one sum (see sumPartials).
  */
 import { u } from "./common.ts";
 import type { Kernel } from "./kernel.ts";
