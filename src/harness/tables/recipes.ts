@@ -1,28 +1,37 @@
 /**
  * The paper tier's training recipes. The paper gives the model sizes (most of them) and batch sizes,
  * but no learning rates, schedules or training lengths: its rates were "set by hand per dataset to the
- * highest values that allowed fast convergence". The calibration runs measured on this project's code so
- * far are too short to choose them, so every recipe is provisional and each reason says what its value
- * rests on instead; a recipe lists those runs in its evidence.
+ * highest values that allowed fast convergence". Where calibration runs on this project's code compared
+ * the options (the MNIST rows' sizes and rates), the recipe takes the one that validated best and cites
+ * the runs in its evidence; every other value rests on the reason it states. No run was long enough to
+ * choose a schedule or a length, so every recipe stays provisional.
  */
 import type { ModelConfig } from "../../models/config.ts";
 import type { ScheduleConfig } from "../schedule.ts";
 import type { CalibrationRun, Choice, Recipe } from "./types.ts";
 
-const PENDING = "Provisional: calibration runs on this project's code long enough to choose it are pending " +
+export const PENDING =
+  "Provisional: calibration runs on this project's code long enough to choose it are pending " +
   "(issue 15; the runs so far are the recipe's evidence).";
 
-type Size = Choice<{ layers: number; h: number }>;
+export type Size = Choice<{ layers: number; h: number }>;
 
 /** The size of `model` as the paper gives it; `source` says where. */
 export function paperSize(model: ModelConfig, source: string): Size {
   return { value: { layers: model.layers, h: model.h }, why: source };
 }
 
-/** A size the paper leaves open, with the reason for the value chosen. */
-export function chosenSize(model: ModelConfig, why: string): Size {
-  return { value: { layers: model.layers, h: model.h }, why: `[NS] ${why} ${PENDING}` };
+/** A size the paper leaves open: the value taken and why. */
+export function chosenSize(value: { layers: number; h: number }, why: string): Size {
+  return { value, why: `[NS] ${why}` };
 }
+
+/** The rate where no calibration run chose one. */
+const DEFAULT_LR: Choice<number> = {
+  value: 1e-3,
+  why: "[NS] RMSProp at 1e-3, a common rate for it; issue 15's independent runs of the MNIST PixelCNN " +
+    `trained at this rate without diverging. The paper's rates are not given. ${PENDING}`,
+};
 
 /** What differs between datasets: the length and the validation interval, each with its reason. */
 export interface DatasetPlan {
@@ -30,16 +39,19 @@ export interface DatasetPlan {
   evalEvery: Choice<number>;
 }
 
-/** A recipe whose values are not yet chosen from calibration runs; `evidence` lists the runs so far. */
-export function provisionalRecipe(size: Size, plan: DatasetPlan, evidence: CalibrationRun[] = []): Recipe {
+/**
+ * A recipe whose schedule and length are not yet chosen from calibration runs; its size and rate may be
+ * (`lr`, default RMSProp 1e-3), and `evidence` lists the runs behind them.
+ */
+export function provisionalRecipe(
+  size: Size,
+  plan: DatasetPlan,
+  chosen: { lr?: Choice<number>; evidence?: CalibrationRun[] } = {},
+): Recipe {
   return {
     status: "provisional",
     size,
-    lr: {
-      value: 1e-3,
-      why: "[NS] RMSProp at 1e-3, a common rate for it; issue 15's independent runs of the MNIST PixelCNN " +
-        `trained at this rate without diverging. The paper's rates are not given. ${PENDING}`,
-    },
+    lr: chosen.lr ?? DEFAULT_LR,
     schedule: {
       value: { decay: 1, plateau: { factor: 0.5, patience: 2 } },
       why: "[NS] No per-step decay: in issue 15's independent MNIST PixelCNN runs a decay of 0.99997 per " +
@@ -53,7 +65,7 @@ export function provisionalRecipe(size: Size, plan: DatasetPlan, evidence: Calib
       why: "[NS] 5 validations without a new best, which spans at least two halvings of the rate, before " +
         `training stops; the tested model is the best by validation NLL either way. ${PENDING}`,
     },
-    evidence,
+    evidence: chosen.evidence ?? [],
   };
 }
 
