@@ -31,10 +31,10 @@ const PIXELCNN_SIZE = chosenSize(
   "The paper does not give its MNIST PixelCNN's size. 15 residual blocks, h = 16: in this project's " +
     "calibration runs (evidence) it validated better than the preset's 7 blocks at equal steps: 94.59 " +
     "against 95.77 nats after 1,000 steps, 93.76 against 94.30 after 2,000, 92.53 against 93.11 after " +
-    "3,000. Issue 15 reports an independent 7 x 16 PixelCNN " +
-    "plateauing near 88.5 nats (the paper: 81.30) while 15 x 16 ran 2.6 nats better at equal steps and " +
-    "was still improving, and a public PixelCNN reaching 81.45 nats with 15 x 16. Chosen by validation " +
-    "NLL only. It sees 18 rows up instead of 10, with the same blind spot.",
+    "3,000. Issue 15 reports an independent 7 x 16 PixelCNN plateauing near 88.5 nats (the paper: " +
+    "81.30) while 15 x 16 ran 2.6 nats better at equal steps and was still improving, and a public " +
+    "PixelCNN reaching 81.45 nats with 15 x 16. Chosen by validation NLL only. It sees 18 rows up " +
+    "instead of 10, with the same blind spot.",
 );
 
 /** [NS] Nor its Row LSTM's: the preset's 7 layers, h = 16, the main Diagonal BiLSTM's. */
