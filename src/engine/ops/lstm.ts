@@ -197,18 +197,8 @@ interface ScanMaps {
 
 function perStepForward(g: Graph, name: string, gates: Tensor, p: LstmParams, m: ScanMaps): void {
   const { scan } = m;
-  const stepSpec = {
-    z: scan.z,
-    batch: scan.batch,
-    positions: scan.positions,
-    h: scan.h,
-    taps: scan.taps,
-    gates: scan.gates,
-    states: scan.states,
-    tiles: scan.tiles,
-    uniformWeight: scan.uniformWeight,
-  };
-  const first = lstmForwardStep({ ...stepSpec, label: `${name} step 0`, first: true });
+  // The scan's whole spec, so that every choice made for it (tiles, uniform weights) reaches the steps.
+  const first = lstmForwardStep({ ...scan, label: `${name} step 0`, first: true });
   g.dispatch(`${name} step 0`, first, {
     X: p.h0,
     W: p.wss,
@@ -220,7 +210,7 @@ function perStepForward(g: Graph, name: string, gates: Tensor, p: LstmParams, m:
     ACT: m.act,
   });
   if (scan.steps > 1) {
-    const k = lstmForwardStep({ ...stepSpec, label: `${name} step`, first: false });
+    const k = lstmForwardStep({ ...scan, label: `${name} step`, first: false });
     for (let t = 1; t < scan.steps; t++) {
       g.dispatch(
         `${name} step ${t}`,
@@ -304,11 +294,10 @@ function transposedWss(s: ScanSpec) {
 function perStepBackward(g: Graph, name: string, p: LstmParams, m: BackwardMaps): void {
   const { scan } = m;
   const { z: Z, batch: B, positions: L, h, tiles } = scan;
-  const stepSpec = scan;
   for (let t = scan.steps - 1; t >= 0; t--) {
     const recurrent = t < scan.steps - 1, isFirst = t === 0;
     const k = lstmBackwardStep({
-      ...stepSpec,
+      ...scan,
       label: `${name} backward${recurrent ? "" : " last"}${isFirst ? " first" : ""}`,
       first: isFirst,
       recurrent,
