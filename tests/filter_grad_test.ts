@@ -1,7 +1,8 @@
 /**
  * The subgroup form of the filter gradient at grids the op does not reach on this adapter: a grid
  * folded into y (more workgroups than a row may hold), and workgroups holding more subgroups than the
- * grid was sized for (the surplus subgroups find no tile). The conv tests cover the form through conv2d.
+ * grid was sized for (the surplus subgroups find no tile); and every form with a band. The conv tests cover
+ * the forms through conv2d.
  */
 import { Graph } from "../src/engine/graph.ts";
 import { conv2dBackwardRef } from "../src/engine/reference/conv.ts";
@@ -51,6 +52,60 @@ for (const grid of GRIDS) {
     });
     // 18 row tiles and the bias row, 3 column tiles: the grid has rows in y.
     if (kernel.workgroups[1] < 2) throw new Error(`the grid did not fold: ${kernel.workgroups}`);
+    g.dispatch("dW", kernel, { X: xt, G: gt, DW: dw, DB: db });
+    g.run(g.forward);
+    const ref = conv2dBackwardRef(x, [B, H, W, CIN], new Float64Array(9 * CIN * N), [3, 3, CIN, N], dy);
+    assertClose(f64(await dw.read()), ref.dw, 1e-5, "dW");
+    assertClose(f64(await db.read()), ref.db, 1e-5, "dBias");
+    g.destroy();
+  });
+}
+
+// A band (FilterGradSpec.band: only positions x >= y + band, where G is known to be zero elsewhere)
+// in each form: the thread form with vec4 rows (tm 4) and with scalar rows (tm 2), the subgroup form.
+const BANDED = [
+  { name: "threads, vec4 rows", tiles: { tm: 4, tn: 4, wgx: 2, wgy: 2 } },
+  { name: "threads, scalar rows", tiles: { tm: 2, tn: 4, wgx: 2, wgy: 2 } },
+  { name: "subgroups", tiles: { tm: 4, tn: 4, wgx: 1, wgy: 1 }, subgroups: GRIDS[2] },
+];
+for (const form of BANDED) {
+  Deno.test(`banded filter gradient (${form.name}): skipping the positions where G is zero leaves dW and dBias exact`, async (t) => {
+    const gpu = await testGpu();
+    if (form.subgroups && !gpu.hasFeature("subgroups")) {
+      t.step({ name: "skipped: the device offers no subgroups", ignore: true, fn: () => {} });
+      return;
+    }
+    const band = -2;
+    const x = randomArray(B * H * W * CIN, 7);
+    const dy = randomArray(B * H * W * N, 8).map((v, i) => {
+      const p = Math.floor(i / N), px = p % W, py = Math.floor(p / W) % H;
+      return px >= py + band ? v : 0;
+    });
+    const g = new Graph(gpu, "banded filter gradient");
+    const xt = g.alloc("x", [B, H, W, CIN]), gt = g.alloc("dy", [B, H, W, N]);
+    const dw = g.alloc("dw", [3, 3, CIN, N]), db = g.alloc("db", [N]);
+    xt.write(f32(x));
+    gt.write(f32(dy));
+    const taps = [];
+    for (let ky = 0; ky < 3; ky++) {
+      for (let kx = 0; kx < 3; kx++) taps.push({ dy: ky - 1, dx: kx - 1, w: ky * 3 + kx });
+    }
+    const kernel = convFilterGrad({
+      label: "dW",
+      batch: B,
+      height: H,
+      width: W,
+      cin: CIN,
+      n: N,
+      taps,
+      input: { sB: H * W * CIN, sY: W * CIN, sX: CIN, offset: { c: 0 } },
+      grad: { sB: H * W * N, sY: W * N, sX: N, offset: { c: 0 } },
+      weight: { offset: { c: 0 }, sTap: CIN * N, ld: N },
+      tiles: form.tiles,
+      bias: { offset: { c: 0 } },
+      subgroups: form.subgroups,
+      band,
+    });
     g.dispatch("dW", kernel, { X: xt, G: gt, DW: dw, DB: db });
     g.run(g.forward);
     const ref = conv2dBackwardRef(x, [B, H, W, CIN], new Float64Array(9 * CIN * N), [3, 3, CIN, N], dy);

@@ -19,7 +19,8 @@
  * Padding and initial state: skewed positions outside the image take zero input-to-state gates, plus
  * the gate bias; states run through them. The column before the first (j = -1) is the learned h0, c0 of
  * each direction, broadcast over rows; the row above the image reads zero. No pixel value reaches a
- * padding state, so padding adds no path from future pixels.
+ * padding state, so padding adds no path from future pixels. The padding right of the image feeds no
+ * pixel either (a state reads only the upper and left neighbours): the scan skips it (`skewed`).
  */
 import { colourGroups, type ModelConfig } from "./config.ts";
 import { conv, fanInInit, ZEROS } from "./layers.ts";
@@ -60,6 +61,6 @@ export function diagonalBiLstmLayer<T>(
     bias: ops.param(`${name}.ss.b`, [2, 4 * h], gateBiasInit(cfg)),
     h0: ops.param(`${name}.h0`, [2, h], ZEROS),
     c0: ops.param(`${name}.c0`, [2, h], ZEROS),
-  }, { z: 2, taps: [-1, 0] });
+  }, { z: 2, taps: [-1, 0], skewed: true });
   return ops.unskewCombine(states);
 }

@@ -47,3 +47,8 @@ export function linearIndex(wg: number): string {
 
 export const BUILTINS_1D = "@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, " +
   "@builtin(num_workgroups) nwg: vec3u";
+
+/** max(i32(e) + offset, 0) as a WGSL u32, for a u32 expression `e` (a position or step index). */
+export function clampedShift(e: string, offset: number): string {
+  return `u32(max(i32(${e}) ${offset < 0 ? "-" : "+"} ${Math.abs(offset)}, 0))`;
+}

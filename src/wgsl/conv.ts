@@ -86,6 +86,13 @@ export interface ConvSpec {
    * Software tiles only: the workgroup-memory form stages W itself.
    */
   uniformWeight?: number;
+  /**
+   * Only the positions x >= `from` of each image are rows (height 1): a step of a scan over a skewed map
+   * that skips the positions right of the image (src/engine/ops/lstm.ts). Rows then run x-major (row m
+   * is image m % batch at x = from + m / batch), and a workgroup past the last row exits at once. `from`
+   * is a WGSL u32 expression, at most width - 1 (it may read step.t).
+   */
+  band?: { from: string };
   /** Read max(X, 0) instead of X (a ReLU feeding the convolution). */
   preRelu?: boolean;
   /** Default store: add RES[p, col], a map laid out like the output (a residual connection). */
@@ -106,6 +113,7 @@ function plan(spec: ConvSpec): Plan {
   const { tm, tn } = spec.tiles;
   const Wd = spec.width, M = spec.batch * spec.height * Wd, N = spec.n, CIN = spec.cin;
   if (spec.taps.length === 0 && !spec.epilogue) throw new Error(`${spec.label}: no taps`);
+  if (spec.band && spec.height !== 1) throw new Error(`${spec.label}: a band needs a map of height 1`);
   if (spec.uniformWeight && spec.tiles.shared) {
     throw new Error(`${spec.label}: weights in a uniform buffer need register tiles, not shared ones`);
   }
@@ -144,7 +152,7 @@ function plan(spec: ConvSpec): Plan {
     dN: vecN ? 4 : 1,
     // A thread's rows lie in one image row when the width is a multiple of tm (rows start at multiples
     // of tm): the taps' row checks and row addresses are then computed once per tap, not once per row.
-    strip: Wd % tm === 0 && M >= tm,
+    strip: !spec.band && Wd % tm === 0 && M >= tm,
     input,
     bindings,
     usesStep,
@@ -162,9 +170,17 @@ function threadSetup(spec: ConvSpec, p: Plan, rowsPerGroup?: number): string[] {
   const { tm, wgx, wgy } = spec.tiles;
   const H = spec.height, Wd = spec.width, M = p.M;
   const L: string[] = [];
+  if (spec.band && rowsPerGroup) {
+    throw new Error(`${spec.label}: a scan workgroup owns whole images, not a band`);
+  }
   L.push(`  let z = wid.z;`);
   // rw: the workgroup's first row.
   L.push(`  let rw = wid.y * ${u(rowsPerGroup ?? wgy * tm)};`);
+  if (spec.band) {
+    L.push(`  let lo = ${spec.band.from};`);
+    L.push(`  let live = ${u(spec.batch)} * (${u(Wd)} - lo);`);
+    L.push(`  if (rw >= live) { return; }`);
+  }
   L.push(...localIds(spec.tiles, linearLayout(spec.tiles) && !rowsPerGroup));
   L.push(`  let r0 = rw + ly * ${u(tm)};`);
   // Column slot j of a thread is c0 + j * wgx: neighbouring invocations (SIMD lanes on a CPU, a warp on
@@ -173,8 +189,14 @@ function threadSetup(spec: ConvSpec, p: Plan, rowsPerGroup?: number): string[] {
   L.push(`  let c0 = wid.x * ${u(wgx * p.V)}${wgx > 1 ? " + lx" : ""};`);
   for (let j = 0; j < p.V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(p.NV - 1)});`);
   for (let i = 0; i < tm; i++) {
+    L.push(`  let m${i} = r0 + ${u(i)};`);
+    if (spec.band) {
+      const c = rowCoords(spec, `m${i}`);
+      L.push(`  let b${i} = ${c.b}; let y${i} = 0u; let x${i} = ${c.x}; let ok${i} = ${c.ok};`);
+      continue;
+    }
     const ok = rowsPerGroup ? `ly * ${u(tm)} + ${u(i)} < ${u(rowsPerGroup)}` : `m${i} < ${u(M)}`;
-    L.push(`  let m${i} = r0 + ${u(i)}; let mm${i} = min(m${i}, ${u(M - 1)});`);
+    L.push(`  let mm${i} = min(m${i}, ${u(M - 1)});`);
     L.push(
       `  let b${i} = mm${i} / ${u(H * Wd)}; let y${i} = (mm${i} / ${u(Wd)}) % ${u(H)}; ` +
         `let x${i} = mm${i} % ${u(Wd)}; let ok${i} = ${ok};`,
@@ -187,6 +209,15 @@ function threadSetup(spec: ConvSpec, p: Plan, rowsPerGroup?: number): string[] {
     );
   }
   return L;
+}
+
+/**
+ * Image, column and existence of row `m` in a band (ConvSpec.band): x-major over the live positions,
+ * clamped to the last live row so that loads stay in bounds. Needs `lo` and `live` in scope.
+ */
+function rowCoords(spec: ConvSpec, m: string): { b: string; x: string; ok: string } {
+  const mm = `min(${m}, live - 1u)`;
+  return { b: `${mm} % ${u(spec.batch)}`, x: `lo + ${mm} / ${u(spec.batch)}`, ok: `${m} < live` };
 }
 
 /** The accumulators, the reduction over taps and channels, and the store (a block of its own). */
@@ -392,14 +423,21 @@ function sharedTapLoop(
   // Inputs: element e is row r, channels k .. k + QA - 1 of the chunk.
   L.push(`      for (var e = li; e < ${u((R * KC) / QA)}; e += ${u(threads)}) {`);
   L.push(`        let r = e / ${u(KC / QA)}; let k = (e % ${u(KC / QA)}) * ${u(QA)};`);
-  L.push(`        let m = rw + r; let mm = min(m, ${u(M - 1)});`);
-  L.push(`        let yy = (mm / ${u(Wd)}) % ${u(H)} + tap.x; let xx = mm % ${u(Wd)} + tap.y;`);
+  L.push(`        let m = rw + r;`);
+  if (spec.band) {
+    const c = rowCoords(spec, "m");
+    L.push(`        let rb = ${c.b}; let yy = tap.x; let xx = ${c.x} + tap.y; let rok = ${c.ok};`);
+  } else {
+    L.push(`        let mm = min(m, ${u(M - 1)}); let rb = mm / ${u(H * Wd)};`);
+    L.push(`        let yy = (mm / ${u(Wd)}) % ${u(H)} + tap.x; let xx = mm % ${u(Wd)} + tap.y;`);
+    L.push(`        let rok = m < ${u(M)};`);
+  }
   L.push(
-    `        let ok = m < ${u(M)} && yy >= ${u(OFF)} && yy < ${u(OFF + H)} && xx >= ${u(OFF)} && ` +
+    `        let ok = rok && yy >= ${u(OFF)} && yy < ${u(OFF + H)} && xx >= ${u(OFF)} && ` +
       `xx < ${u(OFF + Wd)} && k0 + k < ${u(CIN)};`,
   );
   L.push(
-    `        let a = (xbase + (mm / ${u(H * Wd)}) * ${u(inp.sB)} + (yy - ${u(OFF)}) * ${u(inp.sY)} + ` +
+    `        let a = (xbase + rb * ${u(inp.sB)} + (yy - ${u(OFF)}) * ${u(inp.sY)} + ` +
       `(xx - ${u(OFF)}) * ${u(inp.sX)} + k0 + k) / ${u(QA)};`,
   );
   const raw = `select(${zeroA}, ${d.input}[select(0u, a, ok)], ok)`;

@@ -17,7 +17,7 @@
  * or how invocations form subgroups. Its order of summation is then the device's subgroupAdd: fixed on one
  * device, not the same across devices (or as the thread form's).
  */
-import { type Offset, offsetExpr, STEP_UNIFORM, u } from "./common.ts";
+import { clampedShift, type Offset, offsetExpr, STEP_UNIFORM, u } from "./common.ts";
 import {
   type BindingDecl,
   columnsVectorisable,
@@ -64,6 +64,11 @@ export interface FilterGradSpec {
   bias?: { offset: Offset; sZ?: number; accumulate?: boolean };
   /** One tile per subgroup (see the file comment and {@link SubgroupGrid}); tiles' wgx and wgy are 1. */
   subgroups?: SubgroupGrid;
+  /**
+   * Only positions with x >= y + band contribute: G is zero at the others (the positions of a skewed
+   * LSTM scan right of the image, src/engine/ops/lstm.ts), so skipping them changes no sum.
+   */
+  band?: number;
 }
 
 /** How the subgroup form lays out its grid. */
@@ -167,6 +172,7 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
     L.push(`  for (var r = rlo; r < rhi; r++) {`);
     L.push(`    let b = r / ${u(H)}; let y = r % ${u(H)};`);
     L.push(`    if (y < ylo || y >= yhi) { continue; }`);
+    if (spec.band !== undefined) L.push(`    let xb = max(xlo, ${clampedShift("y", spec.band)});`);
     L.push(`    let xr = (xbase + b * ${u(inp.sB)} + u32(i32(y) + tap.x) * ${u(inp.sY)} + ci0) / 4u;`);
     L.push(`    let gr = (gbase + b * ${u(g.sB)} + y * ${u(g.sY)}) / ${u(dN)};`);
     // Two positions per iteration, loads first, then each accumulator row takes its FMAs in a row: on
@@ -186,7 +192,7 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
         for (let s = 0; s < n; s++) fma(i, `xv${s}_${Math.floor(i / 4)}`, (j) => `g${s}_${j}`);
       }
     };
-    L.push(`    var x = xlo;`);
+    L.push(`    var x = ${spec.band !== undefined ? "xb" : "xlo"};`);
     L.push(`    for (; x + 2u <= xhi; x += 2u) {`);
     body(2);
     L.push(`    }`);
@@ -202,14 +208,15 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
       L.push(`  let mm${q} = min(r0 + ${u(q * rowsPer)}, ${u(M - 1)});`);
       L.push(`  let tap${q} = TAPS[mm${q} / ${u(CIN)}]; let ci${q} = mm${q} % ${u(CIN)};`);
     }
-    L.push(...positionLoop(spec, !!sg));
+    const loop = positionLoop(spec, !!sg);
+    L.push(...loop.open);
     for (let q = 0; q < groups; q++) {
       L.push(`    let yy${q} = i32(y) + tap${q}.x;`);
       L.push(`    let iny${q} = yy${q} >= 0 && yy${q} < ${H};`);
       L.push(`    let xr${q} = xbase + b * ${u(inp.sB)} + u32(max(yy${q}, 0)) * ${u(inp.sY)} + ci${q};`);
     }
     L.push(`    let gr = gbase + b * ${u(g.sB)} + y * ${u(g.sY)};`);
-    if (!sg) L.push(`    for (var x = 0u; x < ${u(Wd)}; x++) {`);
+    L.push(...loop.inner);
     const aZero = vecA ? "vec4f()" : "0.0";
     for (let q = 0; q < groups; q++) {
       L.push(`      let xx${q} = i32(x) + tap${q}.y;`);
@@ -222,8 +229,7 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
     L.push(`      let gi = (gr + x * ${u(g.sX)}) / ${u(dN)};`);
     for (let j = 0; j < V; j++) L.push(`      let g${j} = G[gi + cv${j}];`);
     for (let i = 0; i < tm; i++) fma(i, `xv${vecA ? Math.floor(i / 4) : i}`, (j) => `g${j}`);
-    if (!sg) L.push(`    }`);
-    L.push(`  }`);
+    L.push(...loop.close);
   }
   if (sg) {
     for (let i = 0; i < tm; i++) {
@@ -266,20 +272,41 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
 }
 
 /**
- * Opens the loop over the split's positions, defining b, y (and, for subgroup lanes, x): row by row
- * for a thread (the caller loops x inside), or every subgroup-size-th position from the lane's own for a
- * subgroup. The caller closes it.
+ * The loops over the split's positions: `open` defines b and y (for subgroup lanes also x), `inner`
+ * then defines x where `open` did not, `close` ends both. Row by row for a thread, x running along the
+ * row; every subgroup-size-th position from the lane's own for a subgroup, or, with a band, row by
+ * row again, the lanes taking every subgroup-size-th kept position of the row.
  */
-function positionLoop(spec: FilterGradSpec, subgroups: boolean): string[] {
+function positionLoop(
+  spec: FilterGradSpec,
+  subgroups: boolean,
+): { open: string[]; inner: string[]; close: string[] } {
   const H = spec.height, Wd = spec.width;
+  const rows = [`  for (var r = rlo; r < rhi; r++) {`, `    let b = r / ${u(H)}; let y = r % ${u(H)};`];
+  const start = spec.band === undefined ? "0u" : clampedShift("y", spec.band);
   if (!subgroups) {
-    return [`  for (var r = rlo; r < rhi; r++) {`, `    let b = r / ${u(H)}; let y = r % ${u(H)};`];
+    return {
+      open: rows,
+      inner: [`    for (var x = ${start}; x < ${u(Wd)}; x++) {`],
+      close: [`    }`, `  }`],
+    };
   }
-  return [
-    `  for (var p = rlo * ${u(Wd)} + lane; p < rhi * ${u(Wd)}; p += sgs) {`,
-    `    let r = p / ${u(Wd)}; let x = p % ${u(Wd)};`,
-    `    let b = r / ${u(H)}; let y = r % ${u(H)};`,
-  ];
+  if (spec.band !== undefined) {
+    return {
+      open: rows,
+      inner: [`    for (var x = ${start} + lane; x < ${u(Wd)}; x += sgs) {`],
+      close: [`    }`, `  }`],
+    };
+  }
+  return {
+    open: [
+      `  for (var p = rlo * ${u(Wd)} + lane; p < rhi * ${u(Wd)}; p += sgs) {`,
+      `    let r = p / ${u(Wd)}; let x = p % ${u(Wd)};`,
+      `    let b = r / ${u(H)}; let y = r % ${u(H)};`,
+    ],
+    inner: [],
+    close: [`  }`],
+  };
 }
 
 /**
@@ -291,7 +318,7 @@ function biasRow(
   spec: FilterGradSpec,
   d: { vecN: boolean; V: number; NV: number; dN: number; rowGroups: number; P: number; M: number },
 ): string[] {
-  const g = spec.grad, b = spec.bias!, Wd = spec.width, splits = spec.splits ?? 1;
+  const g = spec.grad, b = spec.bias!, splits = spec.splits ?? 1;
   const partial = spec.partial ?? splits > 1;
   const sg = !!spec.subgroups;
   const { V, NV, dN } = d;
@@ -301,13 +328,13 @@ function biasRow(
   L.push(`  if (${sg ? "tileY" : "wid.y"} == ${u(d.rowGroups)}) {`);
   if (!sg) L.push(`    if (ly != 0u) { return; }`);
   for (let j = 0; j < V; j++) L.push(`    var s${j} = ${zero};`);
-  L.push(...positionLoop(spec, sg).map((l) => `  ${l}`));
+  const loop = positionLoop(spec, sg);
+  L.push(...loop.open.map((l) => `  ${l}`));
   L.push(`      let gr = (gbase + b * ${u(g.sB)} + y * ${u(g.sY)}) / ${u(dN)};`);
-  if (!sg) L.push(`      for (var x = 0u; x < ${u(Wd)}; x++) {`);
+  L.push(...loop.inner.map((l) => `  ${l}`));
   L.push(`        let gi = gr + x * ${u(g.sX / dN)};`);
   for (let j = 0; j < V; j++) L.push(`        s${j} += G[gi + cv${j}];`);
-  if (!sg) L.push(`      }`);
-  L.push(`    }`);
+  L.push(...loop.close.map((l) => `  ${l}`));
   if (sg) {
     for (let j = 0; j < V; j++) L.push(`    s${j} = subgroupAdd(s${j});`);
     L.push(`    if (lane != 0u) { return; }`);

@@ -13,7 +13,7 @@
  * Maps are NHWC tensors addressed per step: element (z, b, step, position, channel) sits at
  * z*sZ + b*sB + step*sT + position*sL + channel.
  */
-import { type Offset, u } from "./common.ts";
+import { clampedShift, type Offset, u } from "./common.ts";
 import { convForward, type ConvSpec } from "./conv.ts";
 import type { BindingDecl, Kernel, Tap, Tiles, WeightView } from "./kernel.ts";
 
@@ -39,6 +39,13 @@ export interface StepKernelSpec {
   tiles: Tiles;
   /** W's vec4 count when it is read from a uniform buffer (ConvSpec.uniformWeight; step kernels only). */
   uniformWeight?: number;
+  /**
+   * Steps are the columns of a skewed map (the Diagonal BiLSTM): at step t the positions x < t - band
+   * lie right of the image, and no live state reads them (see lstmScan's `skewed`). Step kernels then
+   * skip them (ConvSpec.band); a backward step also clears the gate gradients and cell carry of the
+   * position that has just died (x = t - band - 1), which the step before reads.
+   */
+  band?: number;
   /**
    * Binding names where a scan kernel differs from a step kernel: the first forward step reads h0
    * (default X) and writes the hidden map (default H); the backward writes the gate gradients (default
@@ -103,6 +110,8 @@ export function forwardStepSpec(spec: StepKernelSpec): ConvSpec {
     z: spec.z,
     tiles: spec.tiles,
     uniformWeight: spec.uniformWeight,
+    // Step t = step.t + 1 computes the positions x >= t - band.
+    band: spec.band !== undefined && !first ? { from: clampedShift("step.t", 1 - spec.band) } : undefined,
     inputWritable: !first,
     inputName: first ? spec.names?.h0 : undefined,
     epilogue: {
@@ -171,6 +180,7 @@ export function lstmBackwardStep(spec: BackwardStepSpec): Kernel {
 /** The GEMM and epilogue of a backward step (a kernel of its own, or a phase of a scan kernel). */
 export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
   const { h, first, recurrent } = spec;
+  const banded = spec.band !== undefined && !first;
   const dg = spec.names?.dg ?? (recurrent ? "X" : "DG");
   const g = spec.gates;
   const taps: Tap[] = recurrent ? spec.taps.map((dx, w) => ({ dy: 0, dx: -dx, w })) : [];
@@ -198,6 +208,8 @@ export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
     z: spec.z,
     tiles: spec.tiles,
     uniformWeight: spec.uniformWeight,
+    // Step t computes the live positions x >= t - band and the one that has just died, x = t - band - 1.
+    band: banded ? { from: clampedShift("step.t", -spec.band! - 1) } : undefined,
     inputWritable: true,
     epilogue: {
       bindings,
@@ -211,16 +223,32 @@ export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
           sL: h,
         };
         const L: string[] = [];
+        const zero = ctx.vec ? "vec4f()" : "0.0";
+        if (banded) L.push(`  let keep = ${clampedShift("step.t", -spec.band!)};`);
         for (let i = 0; i < ctx.tm; i++) {
           L.push(`  if (ok${i}) {`);
           L.push(`    let g = (${addr(g, cur, i)}) / ${u(d)};`);
+          L.push(`    let r = (${addr(carry, "0u", i)}) / ${u(d)};`);
+          if (banded) {
+            // The position that has just died: nothing flows back from it into step t - 1.
+            L.push(`    if (x${i} < keep) {`);
+            for (let j = 0; j < V; j++) {
+              const c = ctx.col(j);
+              L.push(`      if ${ctx.colOk(j)} {`);
+              for (let k = 0; k < 4; k++) {
+                L.push(`        ${dg}[g + ${k ? `${k}u * ${hb} + ` : ""}${c}] = ${zero};`);
+              }
+              L.push(`        DCC[r + ${c}] = ${zero};`);
+              L.push(`      }`);
+            }
+            L.push(`    } else {`);
+          }
           L.push(`    let s = (${addr(spec.states, cur, i)}) / ${u(d)};`);
           L.push(
             first
               ? `    let sp = z * ${hb};`
               : `    let sp = (${addr(spec.states, "(step.t - 1u)", i)}) / ${u(d)};`,
           );
-          L.push(`    let r = (${addr(carry, "0u", i)}) / ${u(d)};`);
           for (let j = 0; j < V; j++) {
             const c = ctx.col(j);
             L.push(`    if ${ctx.colOk(j)} {`);
@@ -239,6 +267,7 @@ export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
             L.push(`      DCC[r + ${c}] = dc * f;`);
             L.push(`    }`);
           }
+          if (banded) L.push(`    }`);
           L.push(`  }`);
         }
         return L.join("\n");

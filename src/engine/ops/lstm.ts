@@ -33,6 +33,15 @@ export interface LstmScanOptions {
   taps: number[];
   /** Force one way of running the steps; by default the device's policy (auto: {@link wholeScan}). */
   mode?: ScanMode;
+  /**
+   * The steps are the columns of a skewed map (the Diagonal BiLSTM: position x of step t is pixel
+   * (x, t - x) of an image of S - L + 1 columns), and the caller reads no state right of the image. With
+   * taps -1 and 0 a state reads only positions x - 1 and x of the step before, so a state right of the
+   * image (x < t - (S - L)) feeds none inside or left of it: per-step kernels skip those positions (a
+   * quarter of the skewed map; the left padding does feed pixels and runs), and their hidden states,
+   * cells and gate gradients are left unwritten. The filter gradients skip them in either mode.
+   */
+  skewed?: boolean;
 }
 
 export interface LstmParams {
@@ -103,6 +112,13 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
     }
   }
   const S = Y, L = X;
+  if (opts.skewed && (S < L || opts.taps.some((dx) => dx !== -1 && dx !== 0))) {
+    throw new GpuError(
+      `${name}: a skewed scan needs at least as many steps as positions and taps in {-1, 0}`,
+    );
+  }
+  // Positions x < t - band of step t lie right of the image.
+  const band = opts.skewed ? S - L : undefined;
   const gs = strides(B, Y, X, G), hs = strides(B, Y, X, h);
   const maxGroups = g.gpu.limits.maxComputeWorkgroupsPerDimension;
   const mode = opts.mode ?? g.gpu.policy.scan;
@@ -139,7 +155,7 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
       ACT: act,
     });
   } else {
-    perStepForward(g, name, gates, p, { scan, hidden, cell, act });
+    perStepForward(g, name, gates, p, { scan: { ...scan, band }, hidden, cell, act });
   }
 
   g.record(name, [gates, p.wss, p.bias, p.h0, p.c0], [hidden], () => {
@@ -166,11 +182,11 @@ export function lstmScan(g: Graph, gates: Tensor, p: LstmParams, opts: LstmScanO
         DH0P: initial.dh0,
       });
     } else {
-      perStepBackward(g, name, p, { scan: back, dHidden, act, cell, dg, initial });
+      perStepBackward(g, name, p, { scan: { ...back, band }, dHidden, act, cell, dg, initial });
     }
     initial.finish({ z: Z, rows: B * L, h });
     if (sink?.accumulate) addInto(g, `${name} dgates`, sink.grad, dg);
-    stateWeightGrads(g, name, p, { scan, hidden, dg });
+    stateWeightGrads(g, name, p, { scan: { ...scan, band }, hidden, dg });
   });
   return hidden;
 }
@@ -188,8 +204,11 @@ function stepTiles(g: Graph, rows: number, h: number): { forward: Tiles; backwar
   };
 }
 
+/** A scan's spec with the skewed band of its per-step kernels and filter gradients. */
+type BandedScan = ScanSpec & { band?: number };
+
 interface ScanMaps {
-  scan: ScanSpec;
+  scan: BandedScan;
   hidden: Tensor;
   cell: Tensor;
   act: Tensor;
@@ -273,7 +292,7 @@ function initialStateSinks(g: Graph, name: string, p: LstmParams, elements: numb
 }
 
 interface BackwardMaps {
-  scan: ScanSpec;
+  scan: BandedScan;
   dHidden: Tensor;
   act: Tensor;
   cell: Tensor;
@@ -340,12 +359,12 @@ function stateWeightGrads(
   g: Graph,
   name: string,
   p: LstmParams,
-  m: { scan: ScanSpec; hidden: Tensor; dg: Tensor },
+  m: { scan: BandedScan; hidden: Tensor; dg: Tensor },
 ): void {
   const { scan, hidden, dg } = m;
   if (!g.requiresGrad(p.wss)) return;
   const { z: Z, batch: B, positions: L, h } = scan, G = 4 * h;
-  const fg = (label: string, x: Tensor, input: MapView, grad: MapView, steps: number) =>
+  const fg = (label: string, x: Tensor, input: MapView, grad: MapView, steps: number, band?: number) =>
     filterGrad(
       g,
       label,
@@ -361,13 +380,16 @@ function stateWeightGrads(
         grad,
         weight: { offset: { c: 0 }, sTap: h * G, ld: G, sZ: scan.taps.length * h * G },
         z: Z,
+        band,
       },
       x,
       dg,
       { weight: p.wss, bias: p.bias },
     );
   if (scan.steps > 1) {
-    fg(`${name} dWss`, hidden, scanMap(scan.states, 0), scanMap(scan.gates, 1), scan.steps - 1);
+    // Row y of the gradient view is step y + 1: its live positions are x >= y + 1 - band.
+    const band = scan.band === undefined ? undefined : 1 - scan.band;
+    fg(`${name} dWss`, hidden, scanMap(scan.states, 0), scanMap(scan.gates, 1), scan.steps - 1, band);
   }
   fg(`${name} dWss h0`, p.h0, { sB: 0, sY: 0, sX: 0, sZ: h, offset: { c: 0 } }, scanMap(scan.gates, 0), 1);
 }
