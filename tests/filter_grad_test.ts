@@ -6,10 +6,63 @@
  */
 import { Graph } from "../src/engine/graph.ts";
 import { conv2dBackwardRef } from "../src/engine/reference/conv.ts";
-import { convFilterGrad } from "../src/wgsl/filter_grad.ts";
+import type { Gpu } from "../src/engine/device.ts";
+import { convFilterGrad, type SubgroupGrid } from "../src/wgsl/filter_grad.ts";
+import type { Tiles } from "../src/wgsl/kernel.ts";
 import { assertClose, f32, f64, randomArray, testGpu } from "./util.ts";
 
 const [B, H, W, CIN, N] = [2, 5, 6, 8, 12];
+
+/**
+ * The 3x3 filter gradient and bias gradient of random maps in the given form (with G zeroed outside a
+ * band when one is given) against the float64 reference. Returns the kernel's grid.
+ */
+async function checkFilterGrad(
+  gpu: Gpu,
+  form: { tiles: Tiles; subgroups?: SubgroupGrid; band?: number },
+): Promise<[number, number, number]> {
+  const x = randomArray(B * H * W * CIN, 5);
+  const dy = randomArray(B * H * W * N, 6).map((v, i) => {
+    const p = Math.floor(i / N), px = p % W, py = Math.floor(p / W) % H;
+    return form.band === undefined || px >= py + form.band ? v : 0;
+  });
+  const g = new Graph(gpu, "filter gradient");
+  const xt = g.alloc("x", [B, H, W, CIN]), gt = g.alloc("dy", [B, H, W, N]);
+  const dw = g.alloc("dw", [3, 3, CIN, N]), db = g.alloc("db", [N]);
+  xt.write(f32(x));
+  gt.write(f32(dy));
+  const taps = [];
+  for (let ky = 0; ky < 3; ky++) {
+    for (let kx = 0; kx < 3; kx++) taps.push({ dy: ky - 1, dx: kx - 1, w: ky * 3 + kx });
+  }
+  const kernel = convFilterGrad({
+    label: "dW",
+    batch: B,
+    height: H,
+    width: W,
+    cin: CIN,
+    n: N,
+    taps,
+    input: { sB: H * W * CIN, sY: W * CIN, sX: CIN, offset: { c: 0 } },
+    grad: { sB: H * W * N, sY: W * N, sX: N, offset: { c: 0 } },
+    weight: { offset: { c: 0 }, sTap: CIN * N, ld: N },
+    bias: { offset: { c: 0 } },
+    ...form,
+  });
+  g.dispatch("dW", kernel, { X: xt, G: gt, DW: dw, DB: db });
+  g.run(g.forward);
+  const ref = conv2dBackwardRef(x, [B, H, W, CIN], new Float64Array(9 * CIN * N), [3, 3, CIN, N], dy);
+  assertClose(f64(await dw.read()), ref.dw, 1e-5, "dW");
+  assertClose(f64(await db.read()), ref.db, 1e-5, "dBias");
+  g.destroy();
+  return kernel.workgroups;
+}
+
+function skipWithoutSubgroups(gpu: Gpu, t: Deno.TestContext): boolean {
+  if (gpu.hasFeature("subgroups")) return false;
+  t.step({ name: "skipped: the device offers no subgroups", ignore: true, fn: () => {} });
+  return true;
+}
 
 // Workgroups of 64 assumed to hold one subgroup (lavapipe's hold 8), or as many as they hold; workgroups
 // of 8 (one subgroup on lavapipe, the software plan's).
@@ -21,43 +74,10 @@ const GRIDS = [
 for (const grid of GRIDS) {
   Deno.test(`subgroup filter gradient, workgroups of ${grid.workgroup} for subgroups up to ${grid.widest}, rows of ${grid.maxGroupsX} workgroups: dW and dBias match the float64 reference`, async (t) => {
     const gpu = await testGpu();
-    if (!gpu.hasFeature("subgroups")) {
-      t.step({ name: "skipped: the device offers no subgroups", ignore: true, fn: () => {} });
-      return;
-    }
-    const x = randomArray(B * H * W * CIN, 5), dy = randomArray(B * H * W * N, 6);
-    const g = new Graph(gpu, "subgroup filter gradient");
-    const xt = g.alloc("x", [B, H, W, CIN]), gt = g.alloc("dy", [B, H, W, N]);
-    const dw = g.alloc("dw", [3, 3, CIN, N]), db = g.alloc("db", [N]);
-    xt.write(f32(x));
-    gt.write(f32(dy));
-    const taps = [];
-    for (let ky = 0; ky < 3; ky++) {
-      for (let kx = 0; kx < 3; kx++) taps.push({ dy: ky - 1, dx: kx - 1, w: ky * 3 + kx });
-    }
-    const kernel = convFilterGrad({
-      label: "dW",
-      batch: B,
-      height: H,
-      width: W,
-      cin: CIN,
-      n: N,
-      taps,
-      input: { sB: H * W * CIN, sY: W * CIN, sX: CIN, offset: { c: 0 } },
-      grad: { sB: H * W * N, sY: W * N, sX: N, offset: { c: 0 } },
-      weight: { offset: { c: 0 }, sTap: CIN * N, ld: N },
-      tiles: { tm: 4, tn: 4, wgx: 1, wgy: 1 },
-      bias: { offset: { c: 0 } },
-      subgroups: grid,
-    });
+    if (skipWithoutSubgroups(gpu, t)) return;
+    const groups = await checkFilterGrad(gpu, { tiles: { tm: 4, tn: 4, wgx: 1, wgy: 1 }, subgroups: grid });
     // 18 row tiles and the bias row, 3 column tiles: the grid has rows in y.
-    if (kernel.workgroups[1] < 2) throw new Error(`the grid did not fold: ${kernel.workgroups}`);
-    g.dispatch("dW", kernel, { X: xt, G: gt, DW: dw, DB: db });
-    g.run(g.forward);
-    const ref = conv2dBackwardRef(x, [B, H, W, CIN], new Float64Array(9 * CIN * N), [3, 3, CIN, N], dy);
-    assertClose(f64(await dw.read()), ref.dw, 1e-5, "dW");
-    assertClose(f64(await db.read()), ref.db, 1e-5, "dBias");
-    g.destroy();
+    if (groups[1] < 2) throw new Error(`the grid did not fold: ${groups}`);
   });
 }
 
@@ -71,46 +91,7 @@ const BANDED = [
 for (const form of BANDED) {
   Deno.test(`banded filter gradient (${form.name}): skipping the positions where G is zero leaves dW and dBias exact`, async (t) => {
     const gpu = await testGpu();
-    if (form.subgroups && !gpu.hasFeature("subgroups")) {
-      t.step({ name: "skipped: the device offers no subgroups", ignore: true, fn: () => {} });
-      return;
-    }
-    const band = -2;
-    const x = randomArray(B * H * W * CIN, 7);
-    const dy = randomArray(B * H * W * N, 8).map((v, i) => {
-      const p = Math.floor(i / N), px = p % W, py = Math.floor(p / W) % H;
-      return px >= py + band ? v : 0;
-    });
-    const g = new Graph(gpu, "banded filter gradient");
-    const xt = g.alloc("x", [B, H, W, CIN]), gt = g.alloc("dy", [B, H, W, N]);
-    const dw = g.alloc("dw", [3, 3, CIN, N]), db = g.alloc("db", [N]);
-    xt.write(f32(x));
-    gt.write(f32(dy));
-    const taps = [];
-    for (let ky = 0; ky < 3; ky++) {
-      for (let kx = 0; kx < 3; kx++) taps.push({ dy: ky - 1, dx: kx - 1, w: ky * 3 + kx });
-    }
-    const kernel = convFilterGrad({
-      label: "dW",
-      batch: B,
-      height: H,
-      width: W,
-      cin: CIN,
-      n: N,
-      taps,
-      input: { sB: H * W * CIN, sY: W * CIN, sX: CIN, offset: { c: 0 } },
-      grad: { sB: H * W * N, sY: W * N, sX: N, offset: { c: 0 } },
-      weight: { offset: { c: 0 }, sTap: CIN * N, ld: N },
-      tiles: form.tiles,
-      bias: { offset: { c: 0 } },
-      subgroups: form.subgroups,
-      band,
-    });
-    g.dispatch("dW", kernel, { X: xt, G: gt, DW: dw, DB: db });
-    g.run(g.forward);
-    const ref = conv2dBackwardRef(x, [B, H, W, CIN], new Float64Array(9 * CIN * N), [3, 3, CIN, N], dy);
-    assertClose(f64(await dw.read()), ref.dw, 1e-5, "dW");
-    assertClose(f64(await db.read()), ref.db, 1e-5, "dBias");
-    g.destroy();
+    if (form.subgroups && skipWithoutSubgroups(gpu, t)) return;
+    await checkFilterGrad(gpu, { tiles: form.tiles, subgroups: form.subgroups, band: -2 });
   });
 }
