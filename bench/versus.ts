@@ -3,7 +3,7 @@
  * checked out into a temporary git worktree, both checkouts' modules are loaded side by side (each with
  * its own device), and each preset's step (encode, submit, wait: wall clock) is timed alternately, so
  * that the machine's drift falls on both alike. Prints the medians and writes them to
- * results/bench-versus-<commit>-<adapter>.csv.
+ * results/versus/<commit>-<adapter>.csv.
  *
  *   deno run -A bench/versus.ts 19c7727 [preset ...]      (default: every MNIST preset)
  *
@@ -120,7 +120,8 @@ async function main(): Promise<number> {
       });
     }
     if (!rows.length) return 1;
-    const path = join(ROOT, "results", `bench-versus-${before}-${adapterSlug(sides[1].gpu)}.csv`);
+    await Deno.mkdir(join(ROOT, "results", "versus"), { recursive: true });
+    const path = join(ROOT, "results", "versus", `${before}-${adapterSlug(sides[1].gpu)}.csv`);
     // Rows of presets not timed this time stay.
     const timed = new Set(rows.map((r) => r.preset));
     const old = await exists(path)
