@@ -267,13 +267,7 @@ export class Report {
   async writeCsv(): Promise<string> {
     const dir = Deno.env.get("PIXELRNN_BENCH_DIR") || new URL("../results/", import.meta.url).pathname;
     const path = join(dir, `bench-${adapterSlug(this.gpu)}.csv`);
-    let kept: Record<string, string>[] = [];
-    try {
-      const old = parse(await Deno.readTextFile(path), { columns: true }) as Record<string, string>[];
-      kept = old.filter((r) => !r.bench.startsWith(`${this.group}/`));
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
+    const kept = (await readCsvRows(path)).filter((r) => !r.bench.startsWith(`${this.group}/`));
     const adapter = adapterLine(this.gpu.summary);
     const commit = await this.commit;
     const date = new Date().toISOString();
@@ -294,6 +288,16 @@ export class Report {
     await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(path, text);
     return path;
+  }
+}
+
+/** The rows of a CSV file with a header, or none when the file does not exist. */
+export async function readCsvRows(path: string): Promise<Record<string, string>[]> {
+  try {
+    return parse(await Deno.readTextFile(path), { columns: true }) as Record<string, string>[];
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
   }
 }
 

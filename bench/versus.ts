@@ -11,14 +11,13 @@
  * this one has them (19c7727 onward). A preset whose configuration differs between the two is timed
  * all the same and marked in the CSV.
  */
-import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { adapterLine, type Gpu } from "../src/engine/device.ts";
 import type { ModelConfig } from "../src/models/config.ts";
 import { PRESETS } from "../src/models/presets.ts";
-import { adapterSlug, gitCommit } from "./report.ts";
+import { adapterSlug, gitCommit, readCsvRows } from "./report.ts";
 import { median, type PassTimer } from "./timing.ts";
 
 const WARMUP = 2;
@@ -57,10 +56,6 @@ async function load(root: URL): Promise<Checkout> {
       return { lists, config: p.config, batch: p.batch };
     },
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 async function git(args: string[]): Promise<string> {
@@ -124,10 +119,7 @@ async function main(): Promise<number> {
     const path = join(ROOT, "results", "versus", `${before}-${adapterSlug(sides[1].gpu)}.csv`);
     // Rows of presets not timed this time stay.
     const timed = new Set(rows.map((r) => r.preset));
-    const old = await exists(path)
-      ? parse(await Deno.readTextFile(path), { columns: true }) as Record<string, string>[]
-      : [];
-    const kept = old.filter((r) => !timed.has(r.preset));
+    const kept = (await readCsvRows(path)).filter((r) => !timed.has(r.preset));
     await Deno.writeTextFile(
       path,
       stringify([...kept, ...rows], { header: true, columns: Object.keys(rows[0]) }),
