@@ -25,9 +25,7 @@ function makeStore(gpu: Gpu, seed: number, masked: boolean): ParamStore {
 
 function submit(gpu: Gpu, list: Dispatch[]): void {
   const enc = gpu.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  Graph.encode(pass, list);
-  pass.end();
+  Graph.encode(enc, "optimizer", [list]);
   gpu.device.queue.submit([enc.finish()]);
 }
 

@@ -16,17 +16,34 @@
  */
 import { type Gpu, GpuError } from "./device.ts";
 import { Arena, type DType, Tensor } from "./tensor.ts";
-import type { Kernel } from "../wgsl/kernel.ts";
+import { type Kernel, TEXEL_ROW } from "../wgsl/kernel.ts";
 import { type DeferredSum, sumPartials } from "../wgsl/partials.ts";
 
-export interface Dispatch {
+/** One kernel dispatch of a recorded list. */
+export interface KernelDispatch {
   label: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
 }
 
-type Resource = Tensor | GPUBufferBinding;
+/** A copy of a tensor into its texture mirror (see {@link Graph.textureOf}), between compute passes. */
+export interface TextureCopy {
+  label: string;
+  copy: { buffer: GPUBuffer; offset: number; texels: number; texture: GPUTexture };
+}
+
+/** What a recorded list holds: kernel dispatches, and the copies some of them read. */
+export type Dispatch = KernelDispatch | TextureCopy;
+
+/** Where {@link Graph.encode} writes GPU timestamps: before its first pass and after its last. */
+export interface PassTimestamps {
+  querySet: GPUQuerySet;
+  begin: number;
+  end: number;
+}
+
+type Resource = Tensor | GPUBufferBinding | GPUTextureView;
 
 interface GradState {
   grad: Tensor;
@@ -49,6 +66,9 @@ export interface PartialSlices {
   size?: number;
 }
 
+/** A writable storage binding's name in generated WGSL (see decl in src/wgsl/kernel.ts). */
+const WRITABLE = /var<storage, read_write> (\w+)/g;
+
 /** Most bytes of partial sums a graph holds for its single end-of-backward reduction. */
 const PARTIAL_BUDGET = 32 << 20;
 
@@ -63,6 +83,9 @@ export class Graph {
   private readonly needsGrad = new Set<Tensor>();
   private readonly gradViews = new Map<Tensor, Tensor>();
   private readonly workspaces: Tensor[] = [];
+  private readonly mirrors = new Map<Tensor, GPUTexture>();
+  /** Tensors whose mirror holds their values at the end of the lists recorded so far. */
+  private readonly freshMirrors = new Set<Tensor>();
   /** Which tensor each gradient this graph allocated belongs to (only those may be handed on). */
   private readonly holder = new Map<Tensor, Tensor>();
   private readonly deferred = new Map<Tensor, PartialSlices[]>();
@@ -124,12 +147,57 @@ export class Graph {
       throw new GpuError(`${label}: grid ${x}x${y}x${z} exceeds ${max} workgroups per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
+    for (const [, name] of kernel.code.matchAll(WRITABLE)) {
+      const r = resources[name];
+      if (r instanceof Tensor) this.staleMirrors(r.buffer);
+    }
     (this.phase === "forward" ? this.forward : this.backward).push({
       label,
       pipeline,
       bindGroup,
       workgroups: kernel.workgroups,
     });
+  }
+
+  /** Whether {@link textureOf} can mirror `t`. */
+  mirrorable(t: Tensor): boolean {
+    const texels = Math.ceil(t.size / 4), max = this.gpu.limits.maxTextureDimension2D;
+    return t.offset % 16 === 0 && t.offset + texels * 16 <= t.buffer.size && TEXEL_ROW <= max &&
+      Math.ceil(texels / TEXEL_ROW) <= max;
+  }
+
+  /**
+   * `t`'s values as an rgba32float texture (4 elements a texel, texel i at (i % TEXEL_ROW, i / TEXEL_ROW)),
+   * refreshed by a copy appended to the phase being built (unless no dispatch recorded since the last
+   * copy writes its buffer), so that kernels recorded after it read the tensor as it is at that point
+   * through textureLoad (see load in src/wgsl/kernel.ts). Writes are known from the kernels' read_write
+   * bindings; a host write (Tensor.write) between running one recorded list and a later one is not, so a
+   * later list may read the values of the earlier run. Null where the tensor cannot be mirrored (see
+   * {@link mirrorable}: 16-byte aligned, within the adapter's largest 2D texture).
+   */
+  textureOf(t: Tensor): GPUTextureView | null {
+    if (!this.mirrorable(t)) return null;
+    const texels = Math.ceil(t.size / 4);
+    let texture = this.mirrors.get(t);
+    if (texture && this.freshMirrors.has(t)) return texture.createView();
+    if (!texture) {
+      texture = this.gpu.device.createTexture({
+        label: `${t.label} texture`,
+        size: [TEXEL_ROW, Math.ceil(texels / TEXEL_ROW)],
+        format: "rgba32float",
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+      });
+      this.mirrors.set(t, texture);
+    }
+    const copy = { buffer: t.buffer, offset: t.offset, texels, texture };
+    this.freshMirrors.add(t);
+    (this.phase === "forward" ? this.forward : this.backward).push({ label: `${t.label} to texture`, copy });
+    return texture.createView();
+  }
+
+  /** Forgets the mirrors of tensors in `buffer`, which a recorded dispatch writes. */
+  private staleMirrors(buffer: GPUBuffer): void {
+    for (const t of this.freshMirrors) if (t.buffer === buffer) this.freshMirrors.delete(t);
   }
 
   /** A read-only storage buffer holding `data`, written once and kept while the graph lives. */
@@ -321,23 +389,52 @@ export class Graph {
     }
   }
 
-  /** Encodes the given dispatch lists into one compute pass. */
-  static encode(pass: GPUComputePassEncoder, ...lists: Dispatch[][]): void {
-    for (const list of lists) {
-      for (const d of list) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+  /**
+   * Encodes the lists in order: their dispatches in compute passes, texture copies between passes. With `timestamps`, GPU time is written before the first pass and after
+   * the last.
+   */
+  static encode(
+    enc: GPUCommandEncoder,
+    label: string,
+    lists: Dispatch[][],
+    timestamps?: PassTimestamps,
+  ): void {
+    const items = lists.flat();
+    const lastCopy = items.findLastIndex((d) => "copy" in d);
+    const ts = (begin: boolean, end: boolean): GPUComputePassTimestampWrites | undefined =>
+      timestamps && (begin || end)
+        ? {
+          querySet: timestamps.querySet,
+          beginningOfPassWriteIndex: begin ? timestamps.begin : undefined,
+          endOfPassWriteIndex: end ? timestamps.end : undefined,
+        }
+        : undefined;
+    // Consecutive copies share one break between passes (a pass costs ~10 us of host encoding here).
+    let pass: GPUComputePassEncoder | null = enc.beginComputePass({
+      label,
+      timestampWrites: ts(true, lastCopy < 0),
+    });
+    items.forEach((d, i) => {
+      if ("copy" in d) {
+        pass?.end();
+        pass = null;
+        copyToTexture(enc, d.copy);
+        return;
       }
-    }
+      pass ??= enc.beginComputePass({ label, timestampWrites: ts(false, i > lastCopy) });
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    });
+    // Lists ending in a copy: an empty pass takes the closing timestamp.
+    if (!pass && timestamps) pass = enc.beginComputePass({ label, timestampWrites: ts(false, true) });
+    pass?.end();
   }
 
   /** Encodes and submits the lists once (for tests and evaluation; training uses its own loop). */
   run(...lists: Dispatch[][]): void {
     const enc = this.gpu.device.createCommandEncoder({ label: this.label });
-    const pass = enc.beginComputePass({ label: this.label });
-    Graph.encode(pass, ...lists);
-    pass.end();
+    Graph.encode(enc, this.label, lists);
     this.gpu.device.queue.submit([enc.finish()]);
   }
 
@@ -345,5 +442,25 @@ export class Graph {
     this.arena.destroy();
     this.partialBuffer?.destroy();
     for (const b of this.tables) b.destroy();
+    for (const t of this.mirrors.values()) t.destroy();
+  }
+}
+
+/** Texel rows as written by TextureCopy: whole rows in one copy, the last partial row in another. */
+function copyToTexture(enc: GPUCommandEncoder, c: TextureCopy["copy"]): void {
+  const full = Math.floor(c.texels / TEXEL_ROW), rest = c.texels - full * TEXEL_ROW;
+  const bytesPerRow = TEXEL_ROW * 16;
+  if (full) {
+    enc.copyBufferToTexture({ buffer: c.buffer, offset: c.offset, bytesPerRow }, { texture: c.texture }, [
+      TEXEL_ROW,
+      full,
+    ]);
+  }
+  if (rest) {
+    enc.copyBufferToTexture(
+      { buffer: c.buffer, offset: c.offset + full * bytesPerRow, bytesPerRow },
+      { texture: c.texture, origin: [0, full] },
+      [rest, 1],
+    );
   }
 }

@@ -3,7 +3,7 @@
  * through a counting executor), and the dispatches and host encode time of the recorded step (the
  * lists Trainer.step and Evaluator.submit encode).
  */
-import { Graph } from "../engine/graph.ts";
+import { type Dispatch, Graph } from "../engine/graph.ts";
 import { ParamStore } from "../engine/params.ts";
 import type { LstmScanOptions } from "../engine/ops/lstm.ts";
 import { logits } from "./architecture.ts";
@@ -56,26 +56,30 @@ export function evalLists(e: Evaluator) {
   return [e.feeder.dispatches, e.mg.graph.forward];
 }
 
-export function dispatchCount(lists: { length: number }[]): number {
-  return lists.reduce((n, l) => n + l.length, 0);
+/** Kernel dispatches in the lists (texture copies, which are not dispatches, are left out). */
+export function dispatchCount(lists: Dispatch[][]): number {
+  return lists.reduce((n, l) => n + l.filter((d) => !("copy" in d)).length, 0);
+}
+
+/** Texture copies in the lists (Graph.textureOf). */
+export function copyCount(lists: Dispatch[][]): number {
+  return lists.reduce((n, l) => n + l.filter((d) => "copy" in d).length, 0);
 }
 
 /**
- * Host milliseconds to encode the lists into one compute pass and finish the command buffer (nothing
+ * Host milliseconds to encode the lists (compute passes and their copies) and finish the command buffer (nothing
  * is submitted): the median of `reps` encodings after one untimed.
  */
 export function encodeMs(
   gpu: { device: GPUDevice },
-  lists: Parameters<typeof Graph.encode>[1][],
+  lists: Parameters<typeof Graph.encode>[2],
   reps = 21,
 ): number {
   const times: number[] = [];
   for (let r = 0; r <= reps; r++) {
     const t0 = performance.now();
     const enc = gpu.device.createCommandEncoder({ label: "encode timing" });
-    const pass = enc.beginComputePass();
-    Graph.encode(pass, ...lists);
-    pass.end();
+    Graph.encode(enc, "encode timing", lists);
     enc.finish();
     if (r > 0) times.push(performance.now() - t0);
   }

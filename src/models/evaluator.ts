@@ -38,9 +38,7 @@ export class Evaluator {
     this.valid.push(valid);
     const g = this.mg.graph;
     const out = await this.ring.step((enc) => {
-      const pass = enc.beginComputePass({ label: "eval batch" });
-      Graph.encode(pass, this.feeder.dispatches, g.forward);
-      pass.end();
+      Graph.encode(enc, "eval batch", [this.feeder.dispatches, g.forward]);
     }, this.mg.nll);
     return out ? out.subarray(0, this.valid.shift()) : null;
   }

@@ -195,13 +195,11 @@ export class IncrementalSampler implements ImageSampler {
       first.push(...this.rowEnd[r]);
     }
     const enc = this.model.gpu.device.createCommandEncoder({ label: "sample: given rows" });
-    const pass = enc.beginComputePass();
-    Graph.encode(pass, first);
-    pass.end();
+    Graph.encode(enc, "sample: given rows", [first]);
     this.model.gpu.device.queue.submit([enc.finish()]);
-    await submitRows(this.model.gpu, keep, c.height, (pass, y) => {
-      for (let x = 0; x < c.width; x++) Graph.encode(pass, this.pixels[y * c.width + x].draw);
-      Graph.encode(pass, this.rowEnd[y]);
+    await submitRows(this.model.gpu, keep, c.height, (enc, y) => {
+      const lists = Array.from({ length: c.width }, (_, x) => this.pixels[y * c.width + x].draw);
+      Graph.encode(enc, `sample row ${y}`, [...lists, this.rowEnd[y]]);
     }, o.onRow);
     return Uint8Array.from(await this.maps.targets.readU32());
   }

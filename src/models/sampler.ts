@@ -71,10 +71,12 @@ export class Sampler implements ImageSampler {
     const keep = startImages(this.model, this.batch, this.mg, o);
     this.draws.rng.setKey(o.seed, o.stream ?? 0);
     const rowSubpixels = c.width * c.channels;
-    await submitRows(this.model.gpu, keep, c.height, (pass, y) => {
+    await submitRows(this.model.gpu, keep, c.height, (enc, y) => {
+      const lists = [];
       for (let s = y * rowSubpixels; s < (y + 1) * rowSubpixels; s++) {
-        Graph.encode(pass, this.mg.graph.forward, [this.draws.graph.forward[s]]);
+        lists.push(this.mg.graph.forward, [this.draws.graph.forward[s]]);
       }
+      Graph.encode(enc, `sample row ${y}`, lists);
     }, o.onRow);
     return Uint8Array.from(await this.mg.targets.readU32());
   }

@@ -66,7 +66,7 @@ export function startImages(model: PixelModel, batch: number, maps: SampleMaps, 
 }
 
 /**
- * Submits rows `from` .. `to - 1`, one command buffer each (one compute pass that `encode` fills), and
+ * Submits rows `from` .. `to - 1`, one command buffer each (that `encode` fills), and
  * resolves once the GPU has finished them all; `onRow` hears of each row as it finishes. Nothing waits
  * between rows, so the GPU always has the next row queued.
  */
@@ -74,15 +74,13 @@ export async function submitRows(
   gpu: Gpu,
   from: number,
   to: number,
-  encode: (pass: GPUComputePassEncoder, row: number) => void,
+  encode: (enc: GPUCommandEncoder, row: number) => void,
   onRow?: (row: number) => void,
 ): Promise<void> {
   const d = gpu.device, done: Promise<void>[] = [];
   for (let y = from; y < to; y++) {
     const enc = d.createCommandEncoder({ label: `sample row ${y}` });
-    const pass = enc.beginComputePass({ label: `sample row ${y}` });
-    encode(pass, y);
-    pass.end();
+    encode(enc, y);
     d.queue.submit([enc.finish()]);
     done.push(d.queue.onSubmittedWorkDone().then(() => onRow?.(y)));
   }

@@ -75,9 +75,12 @@ export class Trainer {
     this.optimizer.prepareStep();
     const g = this.mg.graph;
     const out = await this.ring.step((enc) => {
-      const pass = enc.beginComputePass({ label: "train step" });
-      Graph.encode(pass, this.feeder.dispatches, g.forward, g.backward, this.optimizer.dispatches());
-      pass.end();
+      Graph.encode(enc, "train step", [
+        this.feeder.dispatches,
+        g.forward,
+        g.backward,
+        this.optimizer.dispatches(),
+      ]);
     }, [this.mg.nll]);
     this.submitted++;
     return out ? this.result(out) : null;
@@ -97,9 +100,7 @@ export class Trainer {
     if (this.returned !== this.submitted) throw new GpuError("check: flush the steps in flight first");
     this.feeder.set(idx);
     await this.ring.step((enc) => {
-      const pass = enc.beginComputePass({ label: "state check" });
-      Graph.encode(pass, this.feeder.dispatches, this.mg.graph.forward, this.finite.forward);
-      pass.end();
+      Graph.encode(enc, "state check", [this.feeder.dispatches, this.mg.graph.forward, this.finite.forward]);
     }, [this.mg.nll, this.nonFinite]);
     const [out] = await this.ring.drain();
     const B = this.mg.batch;

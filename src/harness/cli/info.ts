@@ -5,7 +5,14 @@
 import { adapterLine, type Gpu } from "../../engine/device.ts";
 import { declareParams, largestBatch, paramCounts, PixelModel } from "../../models/model.ts";
 import { type Preset, PRESETS } from "../../models/presets.ts";
-import { dispatchCount, encodeMs, evalLists, flopsPerImage, trainLists } from "../../models/cost.ts";
+import {
+  copyCount,
+  dispatchCount,
+  encodeMs,
+  evalLists,
+  flopsPerImage,
+  trainLists,
+} from "../../models/cost.ts";
 import { Evaluator } from "../../models/evaluator.ts";
 import { Trainer } from "../../models/trainer.ts";
 import { uploadDataset } from "../../engine/ops/gather.ts";
@@ -38,8 +45,16 @@ function stepCost(gpu: Gpu, p: Preset): string {
     const at = batch === p.batch
       ? `batch ${batch}`
       : `batch ${batch} (the paper's ${p.batch} exceeds this adapter's binding limit)`;
-    return `  step at ${at}: ${gflop.toFixed(2)} dense GFLOP, ${dispatchCount(train)} dispatches ` +
-      `(evaluation batch ${dispatchCount(ev)}), host encode ${encodeMs(gpu, train).toFixed(2)} ms`;
+    const copies = (lists: Parameters<typeof copyCount>[0]) => {
+      const n = copyCount(lists);
+      return n ? ` + ${n} texture copies` : "";
+    };
+    return `  step at ${at}: ${gflop.toFixed(2)} dense GFLOP, ${dispatchCount(train)} dispatches${
+      copies(train)
+    } ` +
+      `(evaluation batch ${dispatchCount(ev)}${copies(ev)}), host encode ${
+        encodeMs(gpu, train).toFixed(2)
+      } ms`;
   } finally {
     trainer.destroy();
     evaluator.destroy();
