@@ -19,7 +19,7 @@ const [B, H, W, CIN, N] = [2, 5, 6, 8, 12];
  */
 async function checkFilterGrad(
   gpu: Gpu,
-  form: { tiles: Tiles; subgroups?: SubgroupGrid; band?: number },
+  form: { tiles: Tiles; subgroups?: SubgroupGrid; band?: number; textures?: boolean },
 ): Promise<[number, number, number]> {
   const x = randomArray(B * H * W * CIN, 5);
   const dy = randomArray(B * H * W * N, 6).map((v, i) => {
@@ -49,7 +49,8 @@ async function checkFilterGrad(
     bias: { offset: { c: 0 } },
     ...form,
   });
-  g.dispatch("dW", kernel, { X: xt, G: gt, DW: dw, DB: db });
+  const read = (t: typeof xt) => form.textures ? g.textureOf(t)! : t;
+  g.dispatch("dW", kernel, { X: read(xt), G: read(gt), DW: dw, DB: db });
   g.run(g.forward);
   const ref = conv2dBackwardRef(x, [B, H, W, CIN], new Float64Array(9 * CIN * N), [3, 3, CIN, N], dy);
   assertClose(f64(await dw.read()), ref.dw, 1e-5, "dW");
@@ -82,16 +83,20 @@ for (const grid of GRIDS) {
 }
 
 // A band (FilterGradSpec.band: only positions x >= y + band, where G is known to be zero elsewhere)
-// in each form: the thread form with vec4 rows (tm 4) and with scalar rows (tm 2), the subgroup form.
+// in each form: the thread form with vec4 rows (tm 4) and with scalar rows (tm 2), the subgroup form;
+// each reading X and G from storage and from texture mirrors (scalar rows: scalar texel components).
 const BANDED = [
   { name: "threads, vec4 rows", tiles: { tm: 4, tn: 4, wgx: 2, wgy: 2 } },
   { name: "threads, scalar rows", tiles: { tm: 2, tn: 4, wgx: 2, wgy: 2 } },
   { name: "subgroups", tiles: { tm: 4, tn: 4, wgx: 1, wgy: 1 }, subgroups: GRIDS[2] },
 ];
 for (const form of BANDED) {
-  Deno.test(`banded filter gradient (${form.name}): skipping the positions where G is zero leaves dW and dBias exact`, async (t) => {
-    const gpu = await testGpu();
-    if (form.subgroups && skipWithoutSubgroups(gpu, t)) return;
-    await checkFilterGrad(gpu, { tiles: form.tiles, subgroups: form.subgroups, band: -2 });
-  });
+  for (const textures of [false, true]) {
+    const reads = textures ? "texture mirrors" : "storage";
+    Deno.test(`banded filter gradient (${form.name}, maps from ${reads}): skipping the positions where G is zero leaves dW and dBias exact`, async (t) => {
+      const gpu = await testGpu();
+      if (form.subgroups && skipWithoutSubgroups(gpu, t)) return;
+      await checkFilterGrad(gpu, { tiles: form.tiles, subgroups: form.subgroups, band: -2, textures });
+    });
+  }
 }

@@ -113,14 +113,15 @@ export const PROFILES: Variant[] = [
 ];
 
 /**
- * The software tiles with every weight read from storage and no subgroup operations: by default they read
- * a weight of at most 64 KiB from a uniform buffer (src/engine/tiles.ts uniformWeightTiles) and, where
- * the device has subgroups, run filter gradients in their subgroup form (filterGradPlan), so the tests
- * certify the other forms too (paper-sized weights take the first, adapters without subgroups the second).
+ * The software tiles with every weight and map read from storage and no subgroup operations: by default
+ * they read a weight of at most 64 KiB from a uniform buffer (src/engine/tiles.ts uniformWeightTiles),
+ * the maps of convolutions and filter gradients from texture mirrors (textureReads) and, where the device
+ * has subgroups, run filter gradients in their subgroup form (filterGradPlan), so the tests certify the
+ * other forms too (paper-sized weights take the first, adapters without subgroups the last).
  */
 export const STORAGE_WEIGHTS: Variant = {
-  name: "software tiles, weights in storage, no subgroups",
-  policy: { profile: "software", weights: "storage", subgroups: "off" },
+  name: "software tiles, weights and maps in storage, no subgroups",
+  policy: { profile: "software", weights: "storage", reads: "storage", subgroups: "off" },
 };
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Which kernel variants a device runs: the tile profile (register tiles for a CPU's SIMD lanes on a
  * software adapter, GPU tiles on a real GPU), how LSTM scans run, and whether the software tiles read
- * small weights from a uniform buffer, and whether kernels use subgroup operations where the device
- * has them. Chosen by adapter class; the environment variables PIXELRNN_PROFILE (software | gpu),
- * PIXELRNN_SCAN (auto | whole | per-step), PIXELRNN_WEIGHTS (uniform | storage) and PIXELRNN_SUBGROUPS
+ * small weights from a uniform buffer and the filter gradients their operands from texture mirrors,
+ * and whether kernels use subgroup operations where the device has them. Chosen by adapter class; the
+ * environment variables PIXELRNN_PROFILE (software | gpu), PIXELRNN_SCAN (auto | whole | per-step),
+ * PIXELRNN_WEIGHTS (uniform | storage), PIXELRNN_READS (texture | storage) and PIXELRNN_SUBGROUPS
  * (auto | off) force a variant, so that tests certify every variant on whatever adapter is at hand.
  */
 import { type Gpu, GpuError } from "./device.ts";
@@ -12,6 +13,8 @@ export type ProfileName = "software" | "gpu";
 export type ScanMode = "auto" | "whole" | "per-step";
 /** Where convolutions read weights of at most 64 KiB from (see ConvSpec.uniformWeight). */
 export type WeightSpace = "uniform" | "storage";
+/** Where the software tiles' filter gradients read their operands (see FilterGradSpec.textures). */
+export type ReadSpace = "texture" | "storage";
 /** auto: the filter gradient takes its subgroup form where the device has subgroups; off: never. */
 export type SubgroupUse = "auto" | "off";
 
@@ -19,12 +22,14 @@ export interface KernelPolicy {
   profile: ProfileName;
   scan: ScanMode;
   weights: WeightSpace;
+  reads: ReadSpace;
   subgroups: SubgroupUse;
 }
 
 const PROFILES: readonly ProfileName[] = ["software", "gpu"];
 const SCANS: readonly ScanMode[] = ["auto", "whole", "per-step"];
 const WEIGHTS: readonly WeightSpace[] = ["uniform", "storage"];
+const READS: readonly ReadSpace[] = ["texture", "storage"];
 const SUBGROUPS: readonly SubgroupUse[] = ["auto", "off"];
 
 function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -53,6 +58,7 @@ export function defaultPolicy(fallback: boolean, backend: string): KernelPolicy 
     profile: choice("PIXELRNN_PROFILE", PROFILES, fallback ? "software" : "gpu"),
     scan: choice("PIXELRNN_SCAN", SCANS, fallback || backend === "gl" ? "per-step" : "auto"),
     weights: choice("PIXELRNN_WEIGHTS", WEIGHTS, "uniform"),
+    reads: choice("PIXELRNN_READS", READS, "texture"),
     subgroups: choice("PIXELRNN_SUBGROUPS", SUBGROUPS, "auto"),
   };
 }

@@ -22,6 +22,7 @@ import {
   decl,
   type Kernel,
   linearLayout,
+  load,
   localIds,
   type MapView,
   type Tap,
@@ -95,6 +96,11 @@ export interface ConvSpec {
   band?: { from: string };
   /** Read max(X, 0) instead of X (a ReLU feeding the convolution). */
   preRelu?: boolean;
+  /**
+   * Read X, RES and MASKX from their texture mirrors (Graph.textureOf), the software adapter's faster
+   * loads; register tiles only, and X read-only.
+   */
+  textures?: boolean;
   /** Default store: add RES[p, col], a map laid out like the output (a residual connection). */
   residual?: boolean;
   /** Default store: zero the value where MASKX[p, col] (laid out like the output) is not positive. */
@@ -114,6 +120,9 @@ function plan(spec: ConvSpec): Plan {
   const Wd = spec.width, M = spec.batch * spec.height * Wd, N = spec.n, CIN = spec.cin;
   if (spec.taps.length === 0 && !spec.epilogue) throw new Error(`${spec.label}: no taps`);
   if (spec.band && spec.height !== 1) throw new Error(`${spec.label}: a band needs a map of height 1`);
+  if (spec.textures && (spec.tiles.shared || spec.inputWritable)) {
+    throw new Error(`${spec.label}: texture reads need register tiles and a read-only input`);
+  }
   if (spec.uniformWeight && spec.tiles.shared) {
     throw new Error(`${spec.label}: weights in a uniform buffer need register tiles, not shared ones`);
   }
@@ -127,15 +136,15 @@ function plan(spec: ConvSpec): Plan {
   // Without taps (an epilogue-only step) X and W are not read at all.
   if (spec.taps.length > 0) {
     bindings.push(
-      { name: input, access: spec.inputWritable ? "read_write" : "read", vec: vecA },
+      { name: input, access: spec.inputWritable ? "read_write" : "read", vec: vecA, texture: spec.textures },
       { name: "W", access: "read", vec: vecW, uniformVec4s: spec.uniformWeight },
     );
   }
   if (spec.bias) bindings.push({ name: "BIAS", access: "read", vec: vecN });
   if (spec.epilogue) bindings.push(...spec.epilogue.bindings);
   else {
-    if (spec.residual) bindings.push({ name: "RES", access: "read", vec: vecN });
-    if (spec.reluMask) bindings.push({ name: "MASKX", access: "read", vec: vecN });
+    if (spec.residual) bindings.push({ name: "RES", access: "read", vec: vecN, texture: spec.textures });
+    if (spec.reluMask) bindings.push({ name: "MASKX", access: "read", vec: vecN, texture: spec.textures });
     bindings.push({ name: spec.outputName ?? "OUT", access: "read_write", vec: vecN });
   }
   const usesStep =
@@ -551,9 +560,9 @@ function tapBody(
     }
   }
   for (let i = 0; i < tm; i++) {
-    const raw = `${d.input}[xb${i} + ci]`;
-    const load = spec.preRelu ? `max(${raw}, ${aZero})` : raw;
-    L.push(`      let x${i}v = ${checked ? `select(${aZero}, ${load}, in${i}_${t})` : load};`);
+    const raw = load({ name: d.input, access: "read", vec: vecA, texture: spec.textures }, `xb${i} + ci`);
+    const v = spec.preRelu ? `max(${raw}, ${aZero})` : raw;
+    L.push(`      let x${i}v = ${checked ? `select(${aZero}, ${v}, in${i}_${t})` : v};`);
     for (let kk = 0; kk < KK; kk++) {
       const a = vecA ? `x${i}v[${kk}]` : `x${i}v`;
       const av = vecN ? `vec4f(${a})` : a;
@@ -591,6 +600,8 @@ function defaultStore(spec: ConvSpec, ctx: EpilogueContext): string {
   const V = ctx.vec ? ctx.tn / 4 : ctx.tn;
   const zero = ctx.vec ? "vec4f()" : "0.0";
   const out = spec.outputName ?? "OUT";
+  const read = (name: string, i: string) =>
+    load({ name, access: "read", vec: ctx.vec, texture: spec.textures }, i);
   const L: string[] = [];
   L.push(`  let obase = ${offsetExpr(o.offset)} + z * ${u(o.sZ ?? 0)};`);
   if (spec.bias) {
@@ -605,9 +616,9 @@ function defaultStore(spec: ConvSpec, ctx: EpilogueContext): string {
       for (let j = 0; j < V; j++) {
         const col = `${ctx.col(j)} + ${u(ctx.blocks[k] / dN)}`;
         let v = ctx.acc(k, i, j);
-        if (spec.reluMask) v = `select(${zero}, ${v}, MASKX[o${i} + ${col}] > ${zero})`;
+        if (spec.reluMask) v = `select(${zero}, ${v}, ${read("MASKX", `o${i} + ${col}`)} > ${zero})`;
         if (spec.bias) v = `${v} + BIAS[bbase + ${col}]`;
-        if (spec.residual) v = `${v} + RES[o${i} + ${col}]`;
+        if (spec.residual) v = `${v} + ${read("RES", `o${i} + ${col}`)}`;
         if (spec.accumulate) v = `${v} + ${out}[o${i} + ${col}]`;
         L.push(`    if ${ctx.colOk(j)} { ${out}[o${i} + ${col}] = ${v}; }`);
       }

@@ -24,6 +24,7 @@ import {
   decl,
   type Kernel,
   linearLayout,
+  load,
   localIds,
   type MapView,
   type Tap,
@@ -69,6 +70,8 @@ export interface FilterGradSpec {
    * LSTM scan right of the image, src/engine/ops/lstm.ts), so skipping them changes no sum.
    */
   band?: number;
+  /** Read X and G from their texture mirrors (Graph.textureOf): the software adapter's faster loads. */
+  textures?: boolean;
 }
 
 /** How the subgroup form lays out its grid. */
@@ -103,11 +106,9 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   const dN = vecN ? 4 : 1;
   const sg = spec.subgroups;
   if (sg && (wgx !== 1 || wgy !== 1)) throw new Error(`${spec.label}: subgroup tiles need wgx = wgy = 1`);
-  const bindings: BindingDecl[] = [
-    { name: "X", access: "read", vec: vecA },
-    { name: "G", access: "read", vec: vecN },
-    { name: "DW", access: "read_write", vec: vecN },
-  ];
+  const xb: BindingDecl = { name: "X", access: "read", vec: vecA, texture: spec.textures };
+  const gb: BindingDecl = { name: "G", access: "read", vec: vecN, texture: spec.textures };
+  const bindings: BindingDecl[] = [xb, gb, { name: "DW", access: "read_write", vec: vecN }];
   const splits = spec.splits ?? 1, partial = spec.partial ?? splits > 1;
   if (splits > 1 && !partial) throw new Error(`${spec.label}: split-K needs partial sums`);
   if (spec.bias && !partial) bindings.push({ name: "DB", access: "read_write", vec: vecN });
@@ -153,7 +154,7 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
   L.push(`  let gbase = ${offsetExpr(g.offset)} + z * ${u(g.sZ ?? 0)};`);
   for (let j = 0; j < V; j++) L.push(`  let cv${j} = min(c0 + ${u(j * wgx)}, ${u(NV - 1)});`);
   const zero = vecN ? "vec4f()" : "0.0";
-  if (spec.bias) L.push(...biasRow(spec, { vecN, V, NV, dN, rowGroups, P, M }));
+  if (spec.bias) L.push(...biasRow(spec, gb, { vecN, V, NV, dN, rowGroups, P, M }));
   for (let i = 0; i < tm; i++) for (let j = 0; j < V; j++) L.push(`  var a${i}_${j} = ${zero};`);
   const relu = (v: string, z: string) => spec.preRelu ? `max(${v}, ${z})` : v;
   const fma = (i: number, xv: string, gv: (j: number) => string) => {
@@ -183,9 +184,9 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
       for (let s = 0; s < n; s++) {
         L.push(`      let xi${s} = xr + u32(i32(x + ${u(s)}) + tap.y) * ${u(inp.sX / 4)};`);
         L.push(`      let gi${s} = gr + (x + ${u(s)}) * ${u(g.sX / dN)};`);
-        for (let j = 0; j < V; j++) L.push(`      let g${s}_${j} = G[gi${s} + cv${j}];`);
+        for (let j = 0; j < V; j++) L.push(`      let g${s}_${j} = ${load(gb, `gi${s} + cv${j}`)};`);
         for (let q = 0; q < tm / 4; q++) {
-          L.push(`      let xv${s}_${q} = ${relu(`X[xi${s} + ${u(q)}]`, "vec4f()")};`);
+          L.push(`      let xv${s}_${q} = ${relu(load(xb, `xi${s} + ${u(q)}`), "vec4f()")};`);
         }
       }
       for (let i = 0; i < tm; i++) {
@@ -224,10 +225,10 @@ export function convFilterGrad(spec: FilterGradSpec): Kernel {
       L.push(
         `      let xa${q} = select(0u, (xr${q} + u32(xx${q}) * ${u(inp.sX)}) / ${u(vecA ? 4 : 1)}, in${q});`,
       );
-      L.push(`      let xv${q} = select(${aZero}, ${relu(`X[xa${q}]`, aZero)}, in${q});`);
+      L.push(`      let xv${q} = select(${aZero}, ${relu(load(xb, `xa${q}`), aZero)}, in${q});`);
     }
     L.push(`      let gi = (gr + x * ${u(g.sX)}) / ${u(dN)};`);
-    for (let j = 0; j < V; j++) L.push(`      let g${j} = G[gi + cv${j}];`);
+    for (let j = 0; j < V; j++) L.push(`      let g${j} = ${load(gb, `gi + cv${j}`)};`);
     for (let i = 0; i < tm; i++) fma(i, `xv${vecA ? Math.floor(i / 4) : i}`, (j) => `g${j}`);
     L.push(...loop.close);
   }
@@ -316,6 +317,7 @@ function positionLoop(
  */
 function biasRow(
   spec: FilterGradSpec,
+  gb: BindingDecl,
   d: { vecN: boolean; V: number; NV: number; dN: number; rowGroups: number; P: number; M: number },
 ): string[] {
   const g = spec.grad, b = spec.bias!, splits = spec.splits ?? 1;
@@ -333,7 +335,7 @@ function biasRow(
   L.push(`      let gr = (gbase + b * ${u(g.sB)} + y * ${u(g.sY)}) / ${u(dN)};`);
   L.push(...loop.inner.map((l) => `  ${l}`));
   L.push(`        let gi = gr + x * ${u(g.sX / dN)};`);
-  for (let j = 0; j < V; j++) L.push(`        s${j} += G[gi + cv${j}];`);
+  for (let j = 0; j < V; j++) L.push(`        s${j} += ${load(gb, `gi + cv${j}`)};`);
   L.push(...loop.close.map((l) => `  ${l}`));
   if (sg) {
     for (let j = 0; j < V; j++) L.push(`    s${j} = subgroupAdd(s${j});`);

@@ -68,9 +68,10 @@ export function filterGrad(
 ): void {
   const { weight, bias } = targets;
   const Z = p.z ?? 1, M = p.taps.length * p.cin, N = p.n;
-  const { tiles, subgroups, splitPositions } = filterGradPlan(g.gpu, M, N);
+  const { tiles, subgroups, splitPositions, textures } = filterGradPlan(g.gpu, M, N);
   const splits = splitsFor(p, splitPositions, g.gpu.limits.maxStorageBufferBindingSize);
   const wantsBias = bias !== undefined && g.requiresGrad(bias);
+  const read = operands(g, textures, x, grad);
   const deferrable = (t: Tensor) => g.isDeferred(t) || g.canDefer(t);
   // Deferred: partial sums reduced with every other parameter's at the end of backward (a weight that
   // already has deferred parts must take this road even unsplit).
@@ -79,11 +80,11 @@ export function filterGrad(
     (!wantsBias || deferrable(bias))
   ) {
     const biasRow = wantsBias ? { offset: { c: 0 } } : undefined;
-    const spec = { ...p, tiles, subgroups, splits, partial: true, bias: biasRow };
+    const spec = { ...p, tiles, subgroups, splits, partial: true, bias: biasRow, textures: read.textures };
     const P = partialRows(spec);
     const region = g.reservePartials(label, Z * splits * P * N);
     if (region) {
-      g.dispatch(`${label} split`, convFilterGrad(spec), { X: x, G: grad, DW: region });
+      g.dispatch(`${label} split`, convFilterGrad(spec), { X: read.X, G: read.G, DW: region });
       for (let z = 0; z < Z; z++) {
         const slices = { region, slices: splits, stride: P * N };
         g.deferGrad(weight, { ...slices, offset: z * splits * P * N, at: z * M * N, size: M * N });
@@ -99,19 +100,20 @@ export function filterGrad(
   if (!dw) throw new GpuError(`${label}: a bias gradient needs its weight's gradient too`);
   if (splits === 1) {
     const b = db ? { offset: { c: 0 }, sZ: N, accumulate: db.accumulate } : undefined;
-    const bindings: Record<string, Tensor> = { X: x, G: grad, DW: dw.grad };
+    const bindings: Record<string, Tensor | GPUTextureView> = { X: read.X, G: read.G, DW: dw.grad };
     if (db) bindings.DB = db.grad;
     g.dispatch(
       label,
-      convFilterGrad({ ...p, tiles, subgroups, accumulate: dw.accumulate, bias: b }),
+      convFilterGrad({ ...p, tiles, subgroups, accumulate: dw.accumulate, bias: b, textures: read.textures }),
       bindings,
     );
     return;
   }
-  const spec = { ...p, tiles, subgroups, splits, partial: true, bias: db ? { offset: { c: 0 } } : undefined };
+  const biasSlot = db ? { offset: { c: 0 } } : undefined;
+  const spec = { ...p, tiles, subgroups, splits, partial: true, bias: biasSlot, textures: read.textures };
   const P = partialRows(spec);
   const part = g.workspace(Z * splits * P * N);
-  g.dispatch(`${label} split`, convFilterGrad(spec), { X: x, G: grad, DW: part });
+  g.dispatch(`${label} split`, convFilterGrad(spec), { X: read.X, G: read.G, DW: part });
   const sums = (first: number, size: number, accumulate: boolean) =>
     Array.from({ length: Z }, (_, z) => ({
       dst: z * size,
@@ -127,4 +129,15 @@ export function filterGrad(
       DST: db.grad,
     });
   }
+}
+
+/**
+ * X and G as the kernel reads them: through texture mirrors copied just before it where the plan asks
+ * for them and both tensors can be mirrored, else the storage buffers.
+ */
+function operands(g: Graph, textures: boolean, x: Tensor, grad: Tensor) {
+  if (textures && g.mirrorable(x) && g.mirrorable(grad)) {
+    return { X: g.textureOf(x)!, G: g.textureOf(grad)!, textures: true };
+  }
+  return { X: x as Tensor | GPUTextureView, G: grad as Tensor | GPUTextureView, textures: false };
 }
