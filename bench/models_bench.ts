@@ -18,7 +18,7 @@ import { pct, Report } from "./report.ts";
 import { evalStep, trainStep } from "./steps.ts";
 import { dispatchCount, encodeMs, flopsPerImage } from "../src/models/cost.ts";
 import type { Dispatch } from "../src/engine/graph.ts";
-import { withPolicy } from "../src/engine/policy.ts";
+import { type KernelPolicy, withPolicy } from "../src/engine/policy.ts";
 import { PassTimer, Series } from "./timing.ts";
 
 const PEER_TARGET = 0.6;
@@ -54,16 +54,21 @@ for (const p of PRESETS) {
       flops.forward,
     ]] as const
   ) {
-    // On a software adapter the training step is timed a second time with every weight read from
-    // storage: the form before small weights moved to uniform buffers (src/engine/tiles.ts).
-    const spaces = kind === "train" && gpu.policy.profile === "software"
-      ? [null, "storage" as const]
-      : [null];
-    for (const weights of spaces) {
+    // On a software adapter the training step is timed again with every weight read from storage (the
+    // form before small weights moved to uniform buffers) and with every map read from storage (before
+    // texture mirrors; src/engine/tiles.ts).
+    const variants: { suffix: string; policy: Partial<KernelPolicy> }[] = [{ suffix: "", policy: {} }];
+    if (kind === "train" && gpu.policy.profile === "software") {
+      variants.push(
+        { suffix: ", weights in storage", policy: { weights: "storage" } },
+        { suffix: ", maps in storage", policy: { reads: "storage" } },
+      );
+    }
+    for (const { suffix, policy } of variants) {
       let step: Dispatch[][] | null = null;
       report.bench(
         {
-          name: `${kind} ${run.label}${weights ? ", weights in storage" : ""}`,
+          name: `${kind} ${run.label}${suffix}`,
           shape,
           images: p.batch,
           flops: perImage * p.batch,
@@ -71,8 +76,7 @@ for (const p of PRESETS) {
           note: "dense FLOPs",
           cost: () => ({ dispatches: dispatchCount(step!), encodeMs: encodeMs(gpu, step!) }),
         },
-        () =>
-          new Series(timer, step = withPolicy(gpu, weights ? { weights } : {}, () => lists(get(), p.batch))),
+        () => new Series(timer, step = withPolicy(gpu, policy, () => lists(get(), p.batch))),
       );
     }
   }
