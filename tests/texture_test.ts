@@ -39,12 +39,17 @@ function double(n: number): Kernel {
 // Two full texel rows and a partial third, whose last texel holds 2 of its 4 elements.
 const N = 2 * TEXEL_ROW * 4 + 4 * 37 + 2;
 
-Deno.test("texture mirror: every element of a tensor over several texel rows reads back exactly, as scalars and as vec4s", async () => {
-  const gpu = await testGpu();
-  const g = new Graph(gpu, "texture mirror");
-  const values = f32(randomArray(N, 11));
+/** A graph holding x, N random values (seeded). */
+async function withRandomTensor(label: string, seed: number) {
+  const g = new Graph(await testGpu(), label);
+  const values = f32(randomArray(N, seed));
   const x = g.alloc("x", [N]);
   x.write(values);
+  return { g, x, values };
+}
+
+Deno.test("texture mirror: every element of a tensor over several texel rows reads back exactly, as scalars and as vec4s", async () => {
+  const { g, x, values } = await withRandomTensor("texture mirror", 11);
   const outs: Tensor[] = [];
   for (const vec of [false, true]) {
     const out = g.alloc(`out ${vec}`, [Math.ceil(N / 4) * 4]);
@@ -58,11 +63,7 @@ Deno.test("texture mirror: every element of a tensor over several texel rows rea
 });
 
 Deno.test("texture mirror: copied again after a recorded dispatch writes the tensor, not before", async () => {
-  const gpu = await testGpu();
-  const g = new Graph(gpu, "texture mirror freshness");
-  const values = f32(randomArray(N, 12));
-  const x = g.alloc("x", [N]);
-  x.write(values);
+  const { g, x, values } = await withRandomTensor("texture mirror freshness", 12);
   const before = g.alloc("before", [N]), after = g.alloc("after", [N]);
   g.dispatch("read before", readBack(N, false), { X: g.textureOf(x)!, OUT: before });
   g.dispatch("double", double(N), { X: x });
