@@ -5,7 +5,8 @@
  * the forward list and pushes a backward closure on the tape. `buildBackward` then runs the tape in
  * reverse, and each closure appends the dispatches of its gradient kernels. The result is three flat
  * lists of dispatches (forward, backward, optimizer) that a training step encodes into one compute pass
- * and submits once. Nothing is allocated, compiled or bound while training.
+ * (several, where the software adapter's texture copies sit between them: {@link Graph.textureOf}) and
+ * submits once. Nothing is allocated, compiled or bound while training.
  *
  * Gradient accumulation needs no zeroing pass: the first backward kernel (in execution order) that
  * contributes to a tensor's gradient overwrites it, later ones add to it. Two more devices keep the

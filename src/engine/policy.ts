@@ -1,8 +1,8 @@
 /**
  * Which kernel variants a device runs: the tile profile (register tiles for a CPU's SIMD lanes on a
  * software adapter, GPU tiles on a real GPU), how LSTM scans run, and whether the software tiles read
- * small weights from a uniform buffer and the filter gradients their operands from texture mirrors,
- * and whether kernels use subgroup operations where the device has them. Chosen by adapter class; the
+ * small weights from a uniform buffer and the maps of convolutions and filter gradients from texture
+ * mirrors, and whether kernels use subgroup operations where the device has them. Chosen by adapter class; the
  * environment variables PIXELRNN_PROFILE (software | gpu), PIXELRNN_SCAN (auto | whole | per-step),
  * PIXELRNN_WEIGHTS (uniform | storage), PIXELRNN_READS (texture | storage) and PIXELRNN_SUBGROUPS
  * (auto | off) force a variant, so that tests certify every variant on whatever adapter is at hand.
@@ -13,7 +13,7 @@ export type ProfileName = "software" | "gpu";
 export type ScanMode = "auto" | "whole" | "per-step";
 /** Where convolutions read weights of at most 64 KiB from (see ConvSpec.uniformWeight). */
 export type WeightSpace = "uniform" | "storage";
-/** Where the software tiles' filter gradients read their operands (see FilterGradSpec.textures). */
+/** Where the software tiles' convolutions and filter gradients read their maps (see Graph.textureOf). */
 export type ReadSpace = "texture" | "storage";
 /** auto: the filter gradient takes its subgroup form where the device has subgroups; off: never. */
 export type SubgroupUse = "auto" | "off";

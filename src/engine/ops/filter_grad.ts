@@ -132,12 +132,17 @@ export function filterGrad(
 }
 
 /**
- * X and G as the kernel reads them: through texture mirrors copied just before it where the plan asks
- * for them and both tensors can be mirrored, else the storage buffers.
+ * X and G as the kernel reads them: their texture mirrors (refreshed before it where needed) where the
+ * plan asks for them and both tensors can be mirrored, else the storage buffers.
  */
-function operands(g: Graph, textures: boolean, x: Tensor, grad: Tensor) {
+function operands(
+  g: Graph,
+  textures: boolean,
+  x: Tensor,
+  grad: Tensor,
+): { X: Tensor | GPUTextureView; G: Tensor | GPUTextureView; textures: boolean } {
   if (textures && g.mirrorable(x) && g.mirrorable(grad)) {
     return { X: g.textureOf(x)!, G: g.textureOf(grad)!, textures: true };
   }
-  return { X: x as Tensor | GPUTextureView, G: grad as Tensor | GPUTextureView, textures: false };
+  return { X: x, G: grad, textures: false };
 }
