@@ -66,8 +66,9 @@ export function chooseTiles(profile: TileProfile, m: number, n: number, blocks =
  * a storage load is a loop over the SIMD lanes with a bounds check per element, a texel fetch one gather.
  * Interleaved on lavapipe (GPU timestamps, 16 images of 28 x 28), the MNIST PixelCNN's filter gradients
  * from storage and from textures (the two copies included): 1x1 32 -> 32 8.1 vs 3.6 ms, 32 -> 16 4.6 vs
- * 3.3, 3x3 mask B 16 -> 16 10.1 vs 4.2. A GPU reads storage through its caches: there the copies would
- * only cost.
+ * 3.3, 3x3 mask B 16 -> 16 10.1 vs 4.2. Per-step LSTM kernels read the maps fixed through a scan this
+ * way too (src/engine/ops/lstm.ts). A GPU reads storage through its caches: there the copies would only
+ * cost.
  */
 export function textureReads(gpu: Gpu): boolean {
   return profileFor(gpu) === SOFTWARE_PROFILE && gpu.policy.reads === "texture";

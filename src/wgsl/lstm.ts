@@ -15,7 +15,7 @@
  */
 import { clampedShift, type Offset, u } from "./common.ts";
 import { convForward, type ConvSpec } from "./conv.ts";
-import type { BindingDecl, Kernel, Tap, Tiles, WeightView } from "./kernel.ts";
+import { type BindingDecl, type Kernel, load, type Tap, type Tiles, type WeightView } from "./kernel.ts";
 
 export interface StepStrides {
   sZ: number;
@@ -52,6 +52,11 @@ export interface StepKernelSpec {
    * X when recurrent, else DG).
    */
   names?: { h0?: string; hidden?: string; dg?: string };
+  /**
+   * Read the maps no step writes from their texture mirrors (Graph.textureOf): the input-to-state gates
+   * IS in the forward, DH, ACT and C in the backward (per-step kernels on the software tiles).
+   */
+  textures?: boolean;
 }
 
 /** Element offset of a step map at step expression `t` for row i (positions are the x coordinate). */
@@ -89,10 +94,8 @@ export function forwardStepSpec(spec: StepKernelSpec): ConvSpec {
     : stepView(spec.states, { c: 0, perStep: spec.states.sT });
   const cur = first ? "0u" : "(step.t + 1u)";
   const vec = h % 4 === 0 && spec.tiles.tn % 4 === 0;
-  const bindings: BindingDecl[] = [
-    { name: "IS", access: "read", vec },
-    { name: "BIAS", access: "read", vec },
-  ];
+  const is: BindingDecl = { name: "IS", access: "read", vec, texture: spec.textures };
+  const bindings: BindingDecl[] = [is, { name: "BIAS", access: "read", vec }];
   const hOut = first ? spec.names?.hidden ?? "H" : "X";
   if (first) bindings.push({ name: "C0", access: "read", vec }, { name: hOut, access: "read_write", vec });
   bindings.push({ name: "C", access: "read_write", vec }, { name: "ACT", access: "read_write", vec });
@@ -131,20 +134,10 @@ export function forwardStepSpec(spec: StepKernelSpec): ConvSpec {
           for (let j = 0; j < V; j++) {
             const c = ctx.col(j);
             L.push(`    if ${ctx.colOk(j)} {`);
-            L.push(`      let o = sig(${ctx.acc(0, i, j)} + IS[g + ${c}] + BIAS[bz + ${c}]);`);
-            L.push(
-              `      let f = sig(${ctx.acc(1, i, j)} + IS[g + ${hb} + ${c}] + BIAS[bz + ${hb} + ${c}]);`,
-            );
-            L.push(
-              `      let ig = sig(${
-                ctx.acc(2, i, j)
-              } + IS[g + 2u * ${hb} + ${c}] + BIAS[bz + 2u * ${hb} + ${c}]);`,
-            );
-            L.push(
-              `      let gg = th(${
-                ctx.acc(3, i, j)
-              } + IS[g + 3u * ${hb} + ${c}] + BIAS[bz + 3u * ${hb} + ${c}]);`,
-            );
+            ["o = sig", "f = sig", "ig = sig", "gg = th"].forEach((gate, k) => {
+              const at = `${k ? `${k}u * ${hb} + ` : ""}${c}`;
+              L.push(`      let ${gate}(${ctx.acc(k, i, j)} + ${load(is, `g + ${at}`)} + BIAS[bz + ${at}]);`);
+            });
             L.push(`      let cn = f * ${first ? "C0" : "C"}[sp + ${c}] + ig * gg;`);
             L.push(`      C[s + ${c}] = cn;`);
             L.push(`      ${hOut}[s + ${c}] = o * th(cn);`);
@@ -187,11 +180,13 @@ export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
   const cur = first ? "0u" : "step.t";
   const next: Offset = first ? { c: g.sT } : { c: g.sT, perStep: g.sT };
   const vec = h % 4 === 0 && spec.tiles.tn % 4 === 0;
-  const bindings: BindingDecl[] = [
-    { name: "DH", access: "read", vec },
-    { name: "ACT", access: "read", vec },
-    { name: "C", access: "read", vec },
-  ];
+  const [dhb, actb, cb]: BindingDecl[] = ["DH", "ACT", "C"].map((name) => ({
+    name,
+    access: "read",
+    vec,
+    texture: spec.textures,
+  }));
+  const bindings: BindingDecl[] = [dhb, actb, cb];
   if (first) bindings.push({ name: "C0", access: "read", vec });
   bindings.push({ name: "DCC", access: "read_write", vec });
   if (!recurrent) bindings.push({ name: dg, access: "read_write", vec });
@@ -252,14 +247,14 @@ export function backwardStepSpec(spec: BackwardStepSpec): ConvSpec {
           for (let j = 0; j < V; j++) {
             const c = ctx.col(j);
             L.push(`    if ${ctx.colOk(j)} {`);
-            L.push(`      let dh = DH[s + ${c}]${recurrent ? ` + ${ctx.acc(0, i, j)}` : ""};`);
-            L.push(`      let o = ACT[g + ${c}];`);
-            L.push(`      let f = ACT[g + ${hb} + ${c}];`);
-            L.push(`      let ig = ACT[g + 2u * ${hb} + ${c}];`);
-            L.push(`      let gg = ACT[g + 3u * ${hb} + ${c}];`);
-            L.push(`      let tc = th(C[s + ${c}]);`);
+            L.push(`      let dh = ${load(dhb, `s + ${c}`)}${recurrent ? ` + ${ctx.acc(0, i, j)}` : ""};`);
+            L.push(`      let o = ${load(actb, `g + ${c}`)};`);
+            L.push(`      let f = ${load(actb, `g + ${hb} + ${c}`)};`);
+            L.push(`      let ig = ${load(actb, `g + 2u * ${hb} + ${c}`)};`);
+            L.push(`      let gg = ${load(actb, `g + 3u * ${hb} + ${c}`)};`);
+            L.push(`      let tc = th(${load(cb, `s + ${c}`)});`);
             L.push(`      let dc = dh * o * (1.0 - tc * tc)${recurrent ? ` + DCC[r + ${c}]` : ""};`);
-            L.push(`      let cp = ${first ? "C0" : "C"}[sp + ${c}];`);
+            L.push(`      let cp = ${first ? `C0[sp + ${c}]` : load(cb, `sp + ${c}`)};`);
             L.push(`      ${dg}[g + ${c}] = dh * tc * o * (1.0 - o);`);
             L.push(`      ${dg}[g + ${hb} + ${c}] = dc * cp * f * (1.0 - f);`);
             L.push(`      ${dg}[g + 2u * ${hb} + ${c}] = dc * gg * ig * (1.0 - ig);`);

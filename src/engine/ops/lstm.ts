@@ -16,7 +16,7 @@ import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { ScanMode } from "../policy.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor, scanTiles, uniformWeightTiles } from "../tiles.ts";
+import { chooseTiles, profileFor, scanTiles, textureReads, uniformWeightTiles } from "../tiles.ts";
 import { convForward } from "../../wgsl/conv.ts";
 import type { MapView } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
@@ -215,13 +215,16 @@ interface ScanMaps {
 }
 
 function perStepForward(g: Graph, name: string, gates: Tensor, p: LstmParams, m: ScanMaps): void {
-  const { scan } = m;
+  // The input-to-state gates stay fixed through the scan: one mirror serves every step.
+  const textures = textureReads(g.gpu) && g.mirrorable(gates);
+  const is = textures ? g.textureOf(gates)! : gates;
   // The scan's whole spec, so that every choice made for it (tiles, uniform weights) reaches the steps.
+  const scan = { ...m.scan, textures };
   const first = lstmForwardStep({ ...scan, label: `${name} step 0`, first: true });
   g.dispatch(`${name} step 0`, first, {
     X: p.h0,
     W: p.wss,
-    IS: gates,
+    IS: is,
     BIAS: p.bias,
     C0: p.c0,
     H: m.hidden,
@@ -234,7 +237,7 @@ function perStepForward(g: Graph, name: string, gates: Tensor, p: LstmParams, m:
       g.dispatch(
         `${name} step ${t}`,
         k,
-        { X: m.hidden, W: p.wss, IS: gates, BIAS: p.bias, C: m.cell, ACT: m.act },
+        { X: m.hidden, W: p.wss, IS: is, BIAS: p.bias, C: m.cell, ACT: m.act },
         t - 1,
       );
     }
@@ -311,7 +314,13 @@ function transposedWss(s: ScanSpec) {
  * position as the transposed state-to-state conv of step 0's gate gradients.
  */
 function perStepBackward(g: Graph, name: string, p: LstmParams, m: BackwardMaps): void {
-  const { scan } = m;
+  // dL/dh, the gate activations and the cells stay fixed through the backward scan: mirrored once.
+  const fixed = { DH: m.dHidden, ACT: m.act, C: m.cell };
+  const textures = textureReads(g.gpu) && Object.values(fixed).every((t) => g.mirrorable(t));
+  const reads: Record<string, Tensor | GPUTextureView> = textures
+    ? Object.fromEntries(Object.entries(fixed).map(([k, t]) => [k, g.textureOf(t)!]))
+    : fixed;
+  const scan = { ...m.scan, textures };
   const { z: Z, batch: B, positions: L, h, tiles } = scan;
   for (let t = scan.steps - 1; t >= 0; t--) {
     const recurrent = t < scan.steps - 1, isFirst = t === 0;
@@ -322,7 +331,7 @@ function perStepBackward(g: Graph, name: string, p: LstmParams, m: BackwardMaps)
       recurrent,
       weight: transposedWss(scan),
     });
-    const res: Record<string, Tensor> = { DH: m.dHidden, ACT: m.act, C: m.cell, DCC: m.initial.dc0 };
+    const res: Record<string, Tensor | GPUTextureView> = { ...reads, DCC: m.initial.dc0 };
     if (recurrent) Object.assign(res, { X: m.dg, W: p.wss });
     else res.DG = m.dg;
     if (isFirst) res.C0 = p.c0;
