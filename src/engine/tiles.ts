@@ -80,8 +80,6 @@ export interface FilterGradPlan {
   subgroups?: SubgroupGrid;
   /** Positions a split of the reduction sums, at least. */
   splitPositions: number;
-  /** Read X and G from texture mirrors (FilterGradSpec.textures) where the tensors allow it. */
-  textures: boolean;
 }
 
 /**
@@ -102,20 +100,19 @@ export interface FilterGradPlan {
  */
 export function filterGradPlan(gpu: Gpu, m: number, n: number): FilterGradPlan {
   const profile = profileFor(gpu);
-  const textures = textureReads(gpu);
   if (gpu.policy.subgroups === "off" || !gpu.hasFeature("subgroups")) {
-    return { tiles: chooseTiles(profile, m, n), splitPositions: 256, textures };
+    return { tiles: chooseTiles(profile, m, n), splitPositions: 256 };
   }
   const widest = gpu.adapter.info.subgroupMaxSize || 64;
   const maxGroupsX = gpu.limits.maxComputeWorkgroupsPerDimension;
   if (profile === GPU_PROFILE) {
     const t = chooseTiles(GPU_PROFILE, m, n);
     const tiles = { tm: t.tm, tn: t.tn, wgx: 1, wgy: 1, shared: false };
-    return { tiles, subgroups: { workgroup: 64, widest, maxGroupsX }, splitPositions: 256, textures };
+    return { tiles, subgroups: { workgroup: 64, widest, maxGroupsX }, splitPositions: 256 };
   }
   const tn = n % 4 === 0 ? Math.min(16, n) : Math.min(4, n);
   const tiles = { tm: Math.min(16, m), tn, wgx: 1, wgy: 1, shared: false };
-  return { tiles, subgroups: { workgroup: widest, widest, maxGroupsX }, splitPositions: 2048, textures };
+  return { tiles, subgroups: { workgroup: widest, widest, maxGroupsX }, splitPositions: 2048 };
 }
 
 /**

@@ -12,12 +12,13 @@
 import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor, textureReads, uniformWeightTiles } from "../tiles.ts";
+import { chooseTiles, profileFor, uniformWeightTiles } from "../tiles.ts";
 import { convForward } from "../../wgsl/conv.ts";
 import type { MapView, Tap } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
 import { gatherPatches } from "../../wgsl/layout.ts";
 import { passGrad } from "./basic.ts";
+import { bindMap, readsMirrors } from "./mirrors.ts";
 
 export interface ConvOptions {
   bias?: Tensor;
@@ -95,7 +96,7 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     weight: { offset: { c: 0 }, sTap: cin * CO, ld: CO },
   };
   const fwdUniform = uniformWeightTiles(g.gpu, w, CO);
-  const fwdTextures = mirrored(g, [src, res]);
+  const fwdTextures = readsMirrors(g, [src, res]);
   const fwd = convForward({
     ...gemm,
     label: name,
@@ -107,9 +108,9 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     uniformWeight: fwdUniform?.vec4s,
     textures: fwdTextures,
   });
-  const bindings: Record<string, Tensor | GPUTextureView> = { X: read(g, src, fwdTextures), W: w, OUT: y };
+  const bindings: Record<string, Tensor | GPUTextureView> = { X: bindMap(g, src, fwdTextures), W: w, OUT: y };
   if (opts.bias) bindings.BIAS = opts.bias;
-  if (res) bindings.RES = read(g, res, fwdTextures);
+  if (res) bindings.RES = bindMap(g, res, fwdTextures);
   g.dispatch(name, fwd, bindings);
   const inputs = [x, w, ...(opts.bias ? [opts.bias] : []), ...(res ? [res] : [])];
   g.record(name, inputs, [y], () => {
@@ -119,7 +120,7 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
       // dX[p, ci] = sum_t sum_co dY[p - d_t, co] * W[t, ci, co]: a forward conv with flipped taps whose
       // weight is W read transposed (row co, column ci), then zeroed where x <= 0 when x went through a ReLU.
       const backUniform = uniformWeightTiles(g.gpu, w, C);
-      const backTextures = mirrored(g, [dy, opts.relu ? x : undefined]);
+      const backTextures = readsMirrors(g, [dy, opts.relu ? x : undefined]);
       const back = convForward({
         label: `${name} dX`,
         batch: B,
@@ -137,8 +138,12 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
         uniformWeight: backUniform?.vec4s,
         textures: backTextures,
       });
-      const b: Record<string, Tensor | GPUTextureView> = { X: read(g, dy, backTextures), W: w, OUT: dx.grad };
-      if (opts.relu) b.MASKX = read(g, x, backTextures);
+      const b: Record<string, Tensor | GPUTextureView> = {
+        X: bindMap(g, dy, backTextures),
+        W: w,
+        OUT: dx.grad,
+      };
+      if (opts.relu) b.MASKX = bindMap(g, x, backTextures);
       g.dispatch(`${name} dX`, back, b);
     }
     if (g.requiresGrad(w) || (opts.bias && g.requiresGrad(opts.bias))) {
@@ -157,16 +162,6 @@ export function conv2d(g: Graph, x: Tensor, w: Tensor, opts: ConvOptions = {}): 
     if (res && !g.handGrad(y, res)) passGrad(g, `${name} dRes`, res, dy);
   });
   return y;
-}
-
-/** Whether the convolution reads `maps` (those given) from texture mirrors: where the policy asks and each can. */
-function mirrored(g: Graph, maps: (Tensor | undefined)[]): boolean {
-  return textureReads(g.gpu) && maps.every((t) => !t || g.mirrorable(t));
-}
-
-/** `t` as the kernel binds it: its texture mirror, refreshed here, or its buffer. */
-function read(g: Graph, t: Tensor, textures: boolean): Tensor | GPUTextureView {
-  return textures ? g.textureOf(t)! : t;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Tensor } from "../tensor.ts";
 import { filterGradPlan } from "../tiles.ts";
 import { convFilterGrad, type FilterGradSpec, partialRows } from "../../wgsl/filter_grad.ts";
 import { sumPartials } from "../../wgsl/partials.ts";
+import { bindMap, readsMirrors } from "./mirrors.ts";
 
 /** Largest number of splits. */
 const MAX_SPLITS = 64;
@@ -68,10 +69,11 @@ export function filterGrad(
 ): void {
   const { weight, bias } = targets;
   const Z = p.z ?? 1, M = p.taps.length * p.cin, N = p.n;
-  const { tiles, subgroups, splitPositions, textures } = filterGradPlan(g.gpu, M, N);
+  const { tiles, subgroups, splitPositions } = filterGradPlan(g.gpu, M, N);
   const splits = splitsFor(p, splitPositions, g.gpu.limits.maxStorageBufferBindingSize);
   const wantsBias = bias !== undefined && g.requiresGrad(bias);
-  const read = operands(g, textures, x, grad);
+  const textures = readsMirrors(g, [x, grad]);
+  const read = { X: bindMap(g, x, textures), G: bindMap(g, grad, textures), textures };
   const deferrable = (t: Tensor) => g.isDeferred(t) || g.canDefer(t);
   // Deferred: partial sums reduced with every other parameter's at the end of backward (a weight that
   // already has deferred parts must take this road even unsplit).
@@ -129,20 +131,4 @@ export function filterGrad(
       DST: db.grad,
     });
   }
-}
-
-/**
- * X and G as the kernel reads them: their texture mirrors (refreshed before it where needed) where the
- * plan asks for them and both tensors can be mirrored, else the storage buffers.
- */
-function operands(
-  g: Graph,
-  textures: boolean,
-  x: Tensor,
-  grad: Tensor,
-): { X: Tensor | GPUTextureView; G: Tensor | GPUTextureView; textures: boolean } {
-  if (textures && g.mirrorable(x) && g.mirrorable(grad)) {
-    return { X: g.textureOf(x)!, G: g.textureOf(grad)!, textures: true };
-  }
-  return { X: x, G: grad, textures: false };
 }

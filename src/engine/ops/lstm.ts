@@ -16,7 +16,7 @@ import { GpuError } from "../device.ts";
 import type { Graph } from "../graph.ts";
 import type { ScanMode } from "../policy.ts";
 import type { Tensor } from "../tensor.ts";
-import { chooseTiles, profileFor, scanTiles, textureReads, uniformWeightTiles } from "../tiles.ts";
+import { chooseTiles, profileFor, scanTiles, uniformWeightTiles } from "../tiles.ts";
 import { convForward } from "../../wgsl/conv.ts";
 import type { MapView } from "../../wgsl/kernel.ts";
 import { filterGrad } from "./filter_grad.ts";
@@ -25,6 +25,7 @@ import { lstmScanBackward, lstmScanForward, type ScanSpec } from "../../wgsl/sca
 import type { Tiles } from "../../wgsl/kernel.ts";
 import { columnSum } from "./reduce.ts";
 import { addInto } from "./basic.ts";
+import { bindMap, readsMirrors } from "./mirrors.ts";
 
 export interface LstmScanOptions {
   /** Number of independent directions stacked along the batch axis (1 Row LSTM, 2 Diagonal BiLSTM). */
@@ -216,8 +217,8 @@ interface ScanMaps {
 
 function perStepForward(g: Graph, name: string, gates: Tensor, p: LstmParams, m: ScanMaps): void {
   // The input-to-state gates stay fixed through the scan: one mirror serves every step.
-  const textures = textureReads(g.gpu) && g.mirrorable(gates);
-  const is = textures ? g.textureOf(gates)! : gates;
+  const textures = readsMirrors(g, [gates]);
+  const is = bindMap(g, gates, textures);
   // The scan's whole spec, so that every choice made for it (tiles, uniform weights) reaches the steps.
   const scan = { ...m.scan, textures };
   const first = lstmForwardStep({ ...scan, label: `${name} step 0`, first: true });
@@ -316,10 +317,8 @@ function transposedWss(s: ScanSpec) {
 function perStepBackward(g: Graph, name: string, p: LstmParams, m: BackwardMaps): void {
   // dL/dh, the gate activations and the cells stay fixed through the backward scan: mirrored once.
   const fixed = { DH: m.dHidden, ACT: m.act, C: m.cell };
-  const textures = textureReads(g.gpu) && Object.values(fixed).every((t) => g.mirrorable(t));
-  const reads: Record<string, Tensor | GPUTextureView> = textures
-    ? Object.fromEntries(Object.entries(fixed).map(([k, t]) => [k, g.textureOf(t)!]))
-    : fixed;
+  const textures = readsMirrors(g, Object.values(fixed));
+  const reads = Object.fromEntries(Object.entries(fixed).map(([k, t]) => [k, bindMap(g, t, textures)]));
   const scan = { ...m.scan, textures };
   const { z: Z, batch: B, positions: L, h, tiles } = scan;
   for (let t = scan.steps - 1; t >= 0; t--) {
