@@ -37,6 +37,10 @@ export interface TextureCopy {
 /** What a recorded list holds: kernel dispatches, and the copies some of them read. */
 export type Dispatch = KernelDispatch | TextureCopy;
 
+export function isCopy(d: Dispatch): d is TextureCopy {
+  return "copy" in d;
+}
+
 /** Where {@link Graph.encode} writes GPU timestamps: before its first pass and after its last. */
 export interface PassTimestamps {
   querySet: GPUQuerySet;
@@ -391,8 +395,8 @@ export class Graph {
   }
 
   /**
-   * Encodes the lists in order: their dispatches in compute passes, texture copies between passes. With `timestamps`, GPU time is written before the first pass and after
-   * the last.
+   * Encodes the lists in order: their dispatches in compute passes, texture copies between passes. With
+   * `timestamps`, GPU time is written before the first pass and after the last.
    */
   static encode(
     enc: GPUCommandEncoder,
@@ -401,7 +405,7 @@ export class Graph {
     timestamps?: PassTimestamps,
   ): void {
     const items = lists.flat();
-    const lastCopy = items.findLastIndex((d) => "copy" in d);
+    const lastCopy = items.findLastIndex(isCopy);
     const ts = (begin: boolean, end: boolean): GPUComputePassTimestampWrites | undefined =>
       timestamps && (begin || end)
         ? {
@@ -416,7 +420,7 @@ export class Graph {
       timestampWrites: ts(true, lastCopy < 0),
     });
     items.forEach((d, i) => {
-      if ("copy" in d) {
+      if (isCopy(d)) {
         pass?.end();
         pass = null;
         copyToTexture(enc, d.copy);

@@ -1,8 +1,8 @@
 /**
  * Which kernel variants a device runs: the tile profile (register tiles for a CPU's SIMD lanes on a
- * software adapter, GPU tiles on a real GPU), how LSTM scans run, and whether the software tiles read
- * small weights from a uniform buffer and the maps of convolutions and filter gradients from texture
- * mirrors, and whether kernels use subgroup operations where the device has them. Chosen by adapter class; the
+ * software adapter, GPU tiles on a real GPU), how LSTM scans run, whether the software tiles read small
+ * weights from a uniform buffer and the maps of convolutions and filter gradients from texture mirrors,
+ * and whether kernels use subgroup operations where the device has them. Chosen by adapter class; the
  * environment variables PIXELRNN_PROFILE (software | gpu), PIXELRNN_SCAN (auto | whole | per-step),
  * PIXELRNN_WEIGHTS (uniform | storage), PIXELRNN_READS (texture | storage) and PIXELRNN_SUBGROUPS
  * (auto | off) force a variant, so that tests certify every variant on whatever adapter is at hand.

@@ -3,7 +3,7 @@
  * through a counting executor), and the dispatches and host encode time of the recorded step (the
  * lists Trainer.step and Evaluator.submit encode).
  */
-import { type Dispatch, Graph } from "../engine/graph.ts";
+import { type Dispatch, Graph, isCopy } from "../engine/graph.ts";
 import { ParamStore } from "../engine/params.ts";
 import type { LstmScanOptions } from "../engine/ops/lstm.ts";
 import { logits } from "./architecture.ts";
@@ -58,17 +58,17 @@ export function evalLists(e: Evaluator) {
 
 /** Kernel dispatches in the lists (texture copies, which are not dispatches, are left out). */
 export function dispatchCount(lists: Dispatch[][]): number {
-  return lists.reduce((n, l) => n + l.filter((d) => !("copy" in d)).length, 0);
+  return lists.flat().length - copyCount(lists);
 }
 
 /** Texture copies in the lists (Graph.textureOf). */
 export function copyCount(lists: Dispatch[][]): number {
-  return lists.reduce((n, l) => n + l.filter((d) => "copy" in d).length, 0);
+  return lists.flat().filter(isCopy).length;
 }
 
 /**
- * Host milliseconds to encode the lists (compute passes and their copies) and finish the command buffer (nothing
- * is submitted): the median of `reps` encodings after one untimed.
+ * Host milliseconds to encode the lists (compute passes and their copies) and finish the command buffer
+ * (nothing is submitted): the median of `reps` encodings after one untimed.
  */
 export function encodeMs(
   gpu: { device: GPUDevice },

@@ -11,7 +11,7 @@ export function readsMirrors(g: Graph, maps: (Tensor | undefined)[]): boolean {
   return textureReads(g.gpu) && maps.every((t) => !t || g.mirrorable(t));
 }
 
-/** `t` as a kernel binds it: its texture mirror (copied first where a kernel wrote it since) or its buffer. */
+/** `t` as a kernel binds it: its texture mirror (copied first if a kernel wrote it since) or its buffer. */
 export function bindMap(g: Graph, t: Tensor, mirrored: boolean): Tensor | GPUTextureView {
   return mirrored ? g.textureOf(t)! : t;
 }

@@ -14,6 +14,7 @@ import {
   trainLists,
 } from "../../models/cost.ts";
 import { Evaluator } from "../../models/evaluator.ts";
+import type { Dispatch } from "../../engine/graph.ts";
 import { Trainer } from "../../models/trainer.ts";
 import { uploadDataset } from "../../engine/ops/gather.ts";
 import { device, parseCli, runMain, textTable } from "./common.ts";
@@ -23,7 +24,8 @@ const HELP = `usage: deno task info [--presets]
 Prints the WebGPU adapter (a real GPU when present, else the software adapter), whether it is a
 fallback, its features and the limits that matter; with --presets, every paper preset's parameter
 counts per layer and, at its paper batch, the dense GFLOP of a training step, the dispatches of a
-training step and of an evaluation batch, and the host time to encode a training step.`;
+training step and of an evaluation batch (and their texture copies, made on a software adapter), and
+the host time to encode a training step.`;
 
 /**
  * A preset's step costs at its paper batch (or the largest batch whose tensors fit this adapter's
@@ -45,16 +47,14 @@ function stepCost(gpu: Gpu, p: Preset): string {
     const at = batch === p.batch
       ? `batch ${batch}`
       : `batch ${batch} (the paper's ${p.batch} exceeds this adapter's binding limit)`;
-    const copies = (lists: Parameters<typeof copyCount>[0]) => {
+    const copies = (lists: Dispatch[][]) => {
       const n = copyCount(lists);
       return n ? ` + ${n} texture copies` : "";
     };
-    return `  step at ${at}: ${gflop.toFixed(2)} dense GFLOP, ${dispatchCount(train)} dispatches${
-      copies(train)
-    } ` +
-      `(evaluation batch ${dispatchCount(ev)}${copies(ev)}), host encode ${
-        encodeMs(gpu, train).toFixed(2)
-      } ms`;
+    const steps = `${dispatchCount(train)} dispatches${copies(train)}`;
+    const evals = `evaluation batch ${dispatchCount(ev)}${copies(ev)}`;
+    return `  step at ${at}: ${gflop.toFixed(2)} dense GFLOP, ${steps} (${evals}), host encode ` +
+      `${encodeMs(gpu, train).toFixed(2)} ms`;
   } finally {
     trainer.destroy();
     evaluator.destroy();
